@@ -1,0 +1,117 @@
+# Warden build. Everything goes to $(OUT); `make V=1` shows the commands.
+#   make            build/warden (BPF objects embedded as libbpf skeletons)
+#   make check      host unit tests, then the VM tests; ends with "N passed, N failed"
+#   make deps       install the Debian packages the build and tests need
+#   make demo       README's main job: a sample agent confined in the VM
+#   make install    PREFIX=/usr/local DESTDIR=
+
+OUT ?= build
+ARCH ?= x86
+PREFIX ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+SAN ?=
+
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+ifeq ($(wildcard $(VMLINUX_H)),)
+$(error unknown ARCH '$(ARCH)': no $(VMLINUX_H) (tools/gen-vmlinux.sh makes one))
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(OUT) -Ivmlinux/$(ARCH) -Ibpf
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf -Iuser \
+	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson)
+LDLIBS += $(shell pkg-config --libs libbpf libcjson) -lelf -lz
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+# The policy compiler, JSON and event code has no BPF in it: unit tests link it alone.
+CORE_SRCS := user/policy.c user/jsonpos.c user/event.c user/util.c
+CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
+APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
+APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+.PHONY: all check unit vmtest deps demo install clean bench
+
+all: $(OUT)/warden $(HELPER_BINS)
+
+$(OUT) $(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(APP_OBJS): $(SKELS)
+
+$(OUT)/user/%.o: user/%.c | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/warden: $(APP_OBJS) $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -lcmocka -o $@
+
+# Test helpers run inside the VM: plain C, threads.
+$(OUT)/tests/%: tests/helpers/%.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -MMD -MP $< -lpthread -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit $(UNIT_BINS)
+
+# Everything: host tests, then the VM tests; the last line is "N passed, N failed".
+check: all $(UNIT_BINS)
+	$(Q)tests/run-all $(UNIT_BINS)
+
+deps:
+	$(Q)tools/deps
+
+demo: all
+	$(Q)tools/demo
+
+install: $(OUT)/warden
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/policies
+	install -m 0755 $(OUT)/warden $(DESTDIR)$(PREFIX)/bin/warden
+	install -m 0644 policies/*.json $(DESTDIR)$(PREFIX)/share/warden/policies/
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)

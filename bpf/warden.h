@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Warden: the one place where kernel and userspace agree on data layout.
+ * Included by the BPF programs (after vmlinux.h) and by userspace (after
+ * <linux/types.h>). Fixed-width types only; every field says what it means.
+ */
+#ifndef WARDEN_H
+#define WARDEN_H
+
+/* File rights, as bit numbers. The order is the policy language's order. */
+enum wd_right {
+	WD_RIGHT_READ = 0,	/* open for reading, list a directory */
+	WD_RIGHT_WRITE = 1,	/* modify content, mode, owner, times, xattrs */
+	WD_RIGHT_CREATE = 2,	/* new file, directory, link, node; rename target */
+	WD_RIGHT_DELETE = 3,	/* unlink, rmdir; rename source */
+	WD_RIGHT_EXEC = 4,	/* execute, or map executable */
+	WD_RIGHT_COUNT = 5,
+};
+
+/* A compiled decision for one right. */
+enum wd_action {
+	WD_ACT_NONE = 0,	/* no rule says anything (only in compiler input) */
+	WD_ACT_ALLOW = 1,
+	WD_ACT_DENY = 2,
+};
+
+/* Rule index meaning "the policy's default decided". */
+#define WD_RULE_DEFAULT 0xffffffffu
+
+/* Limits. Beyond them the compiler refuses the policy (never truncates). */
+#define WD_NAME_MAX 255		/* one path component, as in NAME_MAX */
+#define WD_NAME_WORDS 32	/* (WD_NAME_MAX + 1) / 8: a name in 64-bit words */
+#define WD_PATH_MAX 4096	/* one policy path, as in PATH_MAX */
+#define WD_RULE_DEPTH_MAX 64	/* components in one rule path */
+#define WD_WALK_MAX 1024	/* dentries walked for one access; deeper = deny */
+#define WD_NODES_MAX 262144	/* compiled path nodes for one load */
+#define WD_AGENTS_MAX 1024	/* agent instances one load can track */
+
+/* Effective decision for one right at one place in the path tree. */
+struct wd_verdict {
+	__u32 rule;		/* deciding rule index in file.rules, or WD_RULE_DEFAULT */
+	__u8 action;		/* enum wd_action; never NONE once compiled */
+	__u8 audit;		/* 1: report even when allowed ("audit": true) */
+	__u16 pad;
+};
+
+/*
+ * The policy's paths are compiled into a tree of components. Each node is
+ * found by (its parent's id, hash and length of its own name); the value
+ * repeats the name so the kernel confirms the match byte for byte (the hash
+ * only finds, it never decides). A policy's root node ("/") is stored under
+ * { .parent = 0, .len = 0, .hash = root node id }.
+ */
+struct wd_node_key {
+	__u32 parent;		/* parent node id; node ids start at 1 */
+	__u32 len;		/* length of the component name in bytes */
+	__u64 hash;		/* wd_name_hash() of the component name */
+};
+
+struct wd_node {
+	__u32 id;		/* this node's id (parent of its children) */
+	__u32 pad;
+	/* For this directory and everything below it, unless a deeper node
+	 * decides: ancestors and the default are already folded in. */
+	struct wd_verdict subtree[WD_RIGHT_COUNT];
+	/* For exactly this path: an exact rule, or else subtree[]. */
+	struct wd_verdict exact[WD_RIGHT_COUNT];
+	char name[WD_NAME_WORDS * 8];	/* the component, zero-padded */
+};
+
+/* Agent modes. */
+enum wd_mode {
+	WD_MODE_ENFORCE = 0,
+	WD_MODE_AUDIT = 1,	/* deny nothing, report would-be denials */
+};
+
+/* Per agent instance, indexed by agent id (array map). */
+struct wd_agent {
+	__u32 root_node;	/* node id of "/" in this agent's policy; 0 = slot unused */
+	__u32 mode;		/* enum wd_mode */
+};
+
+/* Stored in task local storage of every task that belongs to an agent. */
+struct wd_task {
+	__u32 agent;		/* agent id, index into the agents map */
+	__u32 flags;		/* reserved */
+};
+
+/* Ring buffer records. */
+enum wd_event_type {
+	WD_EV_FILE = 1,		/* a file access decision */
+};
+
+enum wd_decision {
+	WD_DEC_ALLOW = 0,	/* allowed, reported because the rule audits */
+	WD_DEC_DENY = 1,	/* denied */
+	WD_DEC_AUDIT = 2,	/* would have been denied; agent is in audit mode */
+};
+
+/* Event flags. */
+#define WD_EVF_PATH_TRUNC 0x1	/* path did not fit; it is a suffix of the real one */
+#define WD_EVF_UNRESOLVED 0x2	/* path could not be walked to the root */
+
+/*
+ * One event: this header, then path_len bytes of path, then exe_len bytes of
+ * the executable's path (neither NUL-terminated).
+ */
+struct wd_event {
+	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() at the decision */
+	__u32 type;		/* enum wd_event_type */
+	__u32 agent;		/* agent id */
+	__u32 pid;		/* thread group id, as userspace sees it */
+	__u32 tid;		/* thread id */
+	__u32 ppid;		/* real parent's thread group id */
+	__u32 uid;		/* real uid */
+	__u32 gid;		/* real gid */
+	__u32 rule;		/* deciding rule index, or WD_RULE_DEFAULT */
+	__u8 right;		/* enum wd_right */
+	__u8 decision;		/* enum wd_decision */
+	__u16 flags;		/* WD_EVF_* */
+	__u16 path_len;		/* bytes of path that follow */
+	__u16 exe_len;		/* bytes of exe that follow the path */
+	char comm[16];		/* task comm */
+};
+
+#define WD_EVENT_MAX (sizeof(struct wd_event) + 2 * WD_PATH_MAX)
+
+/* Per-CPU counters (array map "counters"). */
+enum wd_counter {
+	WD_CNT_LOST_RINGBUF = 0,	/* events dropped: ring buffer full */
+	WD_CNT_WALK_FAIL = 1,	/* accesses denied because the path walk failed */
+	WD_CNT_TRACK_FAIL = 2,	/* forks refused: child could not be tracked */
+	WD_CNT_MAX = 4,
+};
+
+/*
+ * Hash of a path component: FNV-1a over little-endian 64-bit words, the
+ * last word zero-padded. Used only to find a node; the name itself is
+ * compared before a node is trusted.
+ */
+
+#define WD_FNV_OFFSET 0xcbf29ce484222325ULL
+#define WD_FNV_PRIME 0x100000001b3ULL
+
+#endif /* WARDEN_H */

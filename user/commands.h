@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands: each returns the process exit status (util.h EXIT_*). */
+#ifndef WARDEN_COMMANDS_H
+#define WARDEN_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+
+#endif

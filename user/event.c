@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "event.h"
+#include "policy.h"
+
+int64_t boot_to_realtime_offset(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec);
+}
+
+int64_t realtime_ns(void)
+{
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return rt.tv_sec * 1000000000LL + rt.tv_nsec;
+}
+
+void format_time(struct sbuf *sb, int64_t ns)
+{
+	time_t sec = ns / 1000000000LL;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	sb_printf(sb, "%s.%09lldZ", buf, (long long)(ns % 1000000000LL));
+}
+
+static void put_key(struct sbuf *sb, const char *key)
+{
+	sb_printf(sb, ",\"%s\":", key);
+}
+
+static void put_str(struct sbuf *sb, const char *key, const char *val)
+{
+	put_key(sb, key);
+	if (val)
+		sb_json_str(sb, val, strlen(val));
+	else
+		sb_puts(sb, "null");
+}
+
+static void put_agent(struct sbuf *sb, const struct agent_info *ai, int64_t realtime_ns)
+{
+	sb_puts(sb, "{\"time\":\"");
+	format_time(sb, realtime_ns);
+	sb_putc(sb, '"');
+	put_str(sb, "agent", ai->name);
+	put_str(sb, "identity", ai->identity);
+	put_str(sb, "instance", ai->instance);
+}
+
+static const char *const decisions[] = {
+	[WD_DEC_ALLOW] = "allow",
+	[WD_DEC_DENY] = "deny",
+	[WD_DEC_AUDIT] = "audit",
+};
+
+int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
+		 int64_t boot_offset)
+{
+	const struct wd_event *ev = rec;
+	const char *path, *exe;
+	char comm[sizeof(ev->comm) + 1];
+
+	if (size < sizeof(*ev) || sizeof(*ev) + ev->path_len + ev->exe_len > size ||
+	    ev->type != WD_EV_FILE || ev->decision > WD_DEC_AUDIT || ev->right >= WD_RIGHT_COUNT)
+		return -EINVAL;
+	path = (const char *)(ev + 1);
+	exe = path + ev->path_len;
+	memcpy(comm, ev->comm, sizeof(ev->comm));
+	comm[sizeof(ev->comm)] = '\0';
+
+	put_agent(sb, ai, (int64_t)ev->boot_ns + boot_offset);
+	sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u", ev->pid, ev->tid,
+		  ev->ppid, ev->uid, ev->gid);
+	put_str(sb, "comm", comm);
+	put_key(sb, "exe");
+	sb_json_str(sb, exe, ev->exe_len);
+	sb_puts(sb, ",\"event\":\"file\"");
+	put_str(sb, "action", right_name(ev->right));
+	put_key(sb, "path");
+	sb_json_str(sb, path, ev->path_len);
+	put_str(sb, "decision", decisions[ev->decision]);
+	if (ev->rule == WD_RULE_DEFAULT)
+		put_str(sb, "rule", "file.default");
+	else
+		sb_printf(sb, ",\"rule\":\"file.rules[%u]\"", ev->rule);
+	if (ev->flags & WD_EVF_PATH_TRUNC)
+		sb_puts(sb, ",\"path_truncated\":true");
+	if (ev->flags & WD_EVF_UNRESOLVED)
+		sb_puts(sb, ",\"path_unresolved\":true");
+	sb_puts(sb, "}\n");
+	return 0;
+}
+
+void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t count,
+		       const char *reason, int64_t realtime_ns)
+{
+	put_agent(sb, ai, realtime_ns);
+	sb_printf(sb, ",\"event\":\"lost\",\"count\":%llu", (unsigned long long)count);
+	put_str(sb, "reason", reason);
+	sb_puts(sb, "}\n");
+}

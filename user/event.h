@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Events: from the ring buffer's binary records to the contract's JSON lines. */
+#ifndef WARDEN_EVENT_H
+#define WARDEN_EVENT_H
+
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "warden.h"
+#include "util.h"
+
+/* What userspace knows of an agent instance; the kernel only has its id. */
+struct agent_info {
+	const char *name;	/* policy "name" */
+	const char *identity;	/* policy "identity", or NULL */
+	const char *instance;	/* this run's instance id */
+};
+
+/* CLOCK_REALTIME minus CLOCK_BOOTTIME, to turn bpf_ktime_get_boot_ns() into wall time. */
+int64_t boot_to_realtime_offset(void);
+
+/* CLOCK_REALTIME now, in ns. */
+int64_t realtime_ns(void);
+
+/* Append "2026-11-26T20:11:03.123456789Z". */
+void format_time(struct sbuf *sb, int64_t realtime_ns);
+
+/*
+ * Append one JSON line (with '\n') for a raw ring buffer record of @size
+ * bytes. Returns 0, or -EINVAL for a record that is too short or whose
+ * lengths do not add up (it is then not formatted).
+ */
+int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
+		 int64_t boot_offset);
+
+/* {"event":"lost",...} for @count events that could not be delivered. */
+void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t count,
+		       const char *reason, int64_t realtime_ns);
+
+#endif

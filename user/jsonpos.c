@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonpos.h"
+#include "util.h"
+
+struct item_pos {
+	const cJSON *item;
+	size_t value_off;
+	size_t key_off;		/* SIZE_MAX when the item is not an object member */
+};
+
+struct jsonpos {
+	const char *text;
+	struct item_pos *items;	/* sorted by item pointer once built */
+	size_t n, cap;
+};
+
+struct scan {
+	const char *p;
+	struct jsonpos *jp;
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+		s->p++;
+}
+
+static void skip_string(struct scan *s)
+{
+	s->p++;	/* opening quote */
+	while (*s->p && *s->p != '"') {
+		if (*s->p == '\\' && s->p[1])
+			s->p++;
+		s->p++;
+	}
+	if (*s->p == '"')
+		s->p++;
+}
+
+static size_t record(struct scan *s, size_t key_off)
+{
+	struct jsonpos *jp = s->jp;
+
+	if (jp->n == jp->cap) {
+		jp->cap = jp->cap ? 2 * jp->cap : 64;
+		jp->items = xrealloc(jp->items, jp->cap * sizeof(*jp->items));
+	}
+	jp->items[jp->n].item = NULL;
+	jp->items[jp->n].value_off = s->p - jp->text;
+	jp->items[jp->n].key_off = key_off;
+	return jp->n++;
+}
+
+static void scan_value(struct scan *s, size_t key_off);
+
+static void scan_container(struct scan *s, char close, bool is_object)
+{
+	s->p++;
+	for (;;) {
+		size_t key_off = SIZE_MAX;
+
+		skip_ws(s);
+		if (*s->p == close || !*s->p)
+			break;
+		if (is_object) {
+			key_off = s->p - s->jp->text;
+			skip_string(s);
+			skip_ws(s);
+			if (*s->p == ':')
+				s->p++;
+		}
+		scan_value(s, key_off);
+		skip_ws(s);
+		if (*s->p == ',')
+			s->p++;
+	}
+	if (*s->p)
+		s->p++;
+}
+
+static void scan_value(struct scan *s, size_t key_off)
+{
+	skip_ws(s);
+	record(s, key_off);
+	switch (*s->p) {
+	case '{':
+		scan_container(s, '}', true);
+		break;
+	case '[':
+		scan_container(s, ']', false);
+		break;
+	case '"':
+		skip_string(s);
+		break;
+	default:
+		while (*s->p && !strchr(",]} \t\r\n", *s->p))
+			s->p++;
+	}
+}
+
+/* Pair tree items with scanned positions, both in document (pre-)order. */
+static int assign(struct jsonpos *jp, const cJSON *item, size_t *next)
+{
+	for (; item; item = item->next) {
+		if (*next >= jp->n)
+			return -1;
+		jp->items[(*next)++].item = item;
+		if (item->child && assign(jp, item->child, next))
+			return -1;
+	}
+	return 0;
+}
+
+static int by_item(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct item_pos *)a)->item;
+	uintptr_t y = (uintptr_t)((const struct item_pos *)b)->item;
+
+	return x < y ? -1 : x > y;
+}
+
+struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
+{
+	struct jsonpos *jp = xcalloc(1, sizeof(*jp));
+	struct scan s = { .p = text, .jp = jp };
+	size_t next = 0;
+
+	jp->text = text;
+	if (!strncmp(s.p, "\xef\xbb\xbf", 3))
+		s.p += 3;
+	scan_value(&s, SIZE_MAX);
+	/* The root has no siblings: assign only it and its children. */
+	if (jp->n == 0)
+		goto fail;
+	jp->items[next++].item = root;
+	if (root->child && assign(jp, root->child, &next))
+		goto fail;
+	if (next != jp->n)
+		goto fail;
+	qsort(jp->items, jp->n, sizeof(*jp->items), by_item);
+	return jp;
+fail:
+	jsonpos_free(jp);
+	return NULL;
+}
+
+void jsonpos_free(struct jsonpos *jp)
+{
+	if (!jp)
+		return;
+	free(jp->items);
+	free(jp);
+}
+
+void text_linecol(const char *text, size_t off, int *line, int *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static const struct item_pos *find(const struct jsonpos *jp, const cJSON *item)
+{
+	struct item_pos key = { .item = item };
+
+	if (!jp)
+		return NULL;
+	return bsearch(&key, jp->items, jp->n, sizeof(key), by_item);
+}
+
+void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *col)
+{
+	const struct item_pos *ip = find(jp, item);
+
+	if (!ip) {
+		*line = *col = 1;
+		return;
+	}
+	text_linecol(jp->text, ip->value_off, line, col);
+}
+
+void jsonpos_key(const struct jsonpos *jp, const cJSON *item, int *line, int *col)
+{
+	const struct item_pos *ip = find(jp, item);
+
+	if (!ip) {
+		*line = *col = 1;
+		return;
+	}
+	text_linecol(jp->text, ip->key_off == SIZE_MAX ? ip->value_off : ip->key_off, line, col);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where in the text each cJSON item came from. cJSON parses (and so
+ * validates) the document but keeps no positions; error messages need
+ * FILE:LINE:COL. After cJSON accepted a text, a scanner walks the same text
+ * in document order and pairs each value (and object key) with the cJSON
+ * item that a pre-order walk of the tree meets at the same index.
+ */
+#ifndef WARDEN_JSONPOS_H
+#define WARDEN_JSONPOS_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct jsonpos;
+
+/* @text must be the exact text @root was parsed from. NULL on a mismatch. */
+struct jsonpos *jsonpos_new(const char *text, const cJSON *root);
+void jsonpos_free(struct jsonpos *jp);
+
+/* 1-based line and column (in bytes) of an item's value, or of its key. */
+void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *col);
+void jsonpos_key(const struct jsonpos *jp, const cJSON *item, int *line, int *col);
+
+/* 1-based line and column of a byte offset into text. */
+void text_linecol(const char *text, size_t off, int *line, int *col);
+
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lsm.h"
+#include "lsm.skel.h"
+
+#define LSM_LIST "/sys/kernel/security/lsm"
+#define LSM_FIX "add \"bpf\" to the kernel's lsm= boot parameter (for example lsm=landlock,lockdown,yama,integrity,apparmor,bpf) and reboot"
+
+int lsm_active(struct sbuf *why)
+{
+	char *list = NULL, *tok, *save;
+	int ret;
+
+	ret = read_file(LSM_LIST, &list, NULL);
+	if (ret == -ENOENT && mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) == 0)
+		ret = read_file(LSM_LIST, &list, NULL);
+	if (ret) {
+		sb_printf(why, "cannot read %s (%s): securityfs is not available, so BPF LSM cannot be confirmed active; %s",
+			  LSM_LIST, strerror(-ret), LSM_FIX);
+		return ret;
+	}
+	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		if (!strcmp(tok, "bpf")) {
+			free(list);
+			return 0;
+		}
+	}
+	sb_printf(why, "BPF LSM is not active on this kernel (%s has no \"bpf\"); %s", LSM_LIST,
+		  LSM_FIX);
+	free(list);
+	return -EOPNOTSUPP;
+}
+
+int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
+{
+	struct lsm_bpf *skel;
+	int err;
+
+	skel = lsm_bpf__open();
+	if (!skel) {
+		err = -errno;
+		sb_printf(why, "cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	skel->rodata->warden_tgid = getpid();
+	err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);
+	if (err) {
+		sb_printf(why, "cannot size the policy map: %s", strerror(-err));
+		goto err_destroy;
+	}
+	err = lsm_bpf__load(skel);
+	if (err) {
+		sb_printf(why, "cannot load the BPF LSM programs (%s); %s", strerror(-err),
+			  err == -EPERM ? "the kernel refused them: warden must run as root, and the "
+					  "kernel needs CONFIG_BPF_LSM, a BPF JIT with trampolines, and "
+					  "\"bpf\" in its LSM list; if it is listed, trampolines are "
+					  "disabled here and enforcement needs another kernel; otherwise " LSM_FIX
+					: "run 'warden doctor' and 'warden -v run ...' for details");
+		goto err_destroy;
+	}
+	err = lsm_bpf__attach(skel);
+	if (err) {
+		sb_printf(why, "cannot attach the BPF LSM programs (%s); %s", strerror(-err),
+			  LSM_FIX);
+		goto err_destroy;
+	}
+	*out = skel;
+	return 0;
+
+err_destroy:
+	lsm_bpf__destroy(skel);
+	return err;
+}
+
+void lsm_unload(struct lsm_bpf *skel)
+{
+	lsm_bpf__destroy(skel);
+}
+
+static int put_nodes(int fd, const struct compiled *c)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_NOEXIST);
+	__u32 count = c->n;
+	int err;
+
+	err = bpf_map_update_batch(fd, c->keys, c->nodes, &count, &opts);
+	if (!err)
+		return 0;
+	if (err != -EINVAL && err != -ENOTSUP && err != -EOPNOTSUPP)
+		return err;
+	for (size_t i = 0; i < c->n; i++) {
+		err = bpf_map_update_elem(fd, &c->keys[i], &c->nodes[i], BPF_NOEXIST);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c, uint32_t mode)
+{
+	struct wd_agent a = { .root_node = c->root_id, .mode = mode };
+	int err;
+
+	err = put_nodes(bpf_map__fd(skel->maps.nodes), c);
+	if (err)
+		return err;
+	/* The agent slot last: its tasks are judged only once the whole tree is in. */
+	err = bpf_map_update_elem(bpf_map__fd(skel->maps.agents), &agent, &a, BPF_ANY);
+	return err ? -errno : 0;
+}
+
+int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent)
+{
+	struct wd_task t = { .agent = agent };
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.tasks), &pidfd, &t, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *vals;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = xcalloc(ncpu, sizeof(*vals));
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &which, vals))
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+int lsm_events_fd(struct lsm_bpf *skel)
+{
+	return bpf_map__fd(skel->maps.events);
+}

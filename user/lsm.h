@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Loading bpf/lsm.bpf.c and feeding it agents and compiled policies. */
+#ifndef WARDEN_LSM_H
+#define WARDEN_LSM_H
+
+#include <stdbool.h>
+#include "policy.h"
+
+struct lsm_bpf;
+
+/*
+ * Is BPF LSM active on this kernel? Reads /sys/kernel/security/lsm (mounting
+ * securityfs if needed). Returns 0, or -errno with the reason and the fix in @why.
+ */
+int lsm_active(struct sbuf *why);
+
+/* Open, size, load and attach the LSM programs. -errno with the reason in @why. */
+int lsm_load(struct lsm_bpf **skel, size_t nodes, struct sbuf *why);
+void lsm_unload(struct lsm_bpf *skel);
+
+/* Install @c as agent @agent's policy; the agent's tasks are marked separately. */
+int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c, uint32_t mode);
+
+/* Mark the task behind @pidfd as a member of @agent. */
+int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent);
+
+/* Sum of a per-CPU counter (enum wd_counter). */
+uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which);
+
+int lsm_events_fd(struct lsm_bpf *skel);
+
+#endif

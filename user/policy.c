@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "jsonpos.h"
+#include "policy.h"
+
+static const char *const right_names[WD_RIGHT_COUNT] = {
+	[WD_RIGHT_READ] = "read",
+	[WD_RIGHT_WRITE] = "write",
+	[WD_RIGHT_CREATE] = "create",
+	[WD_RIGHT_DELETE] = "delete",
+	[WD_RIGHT_EXEC] = "exec",
+};
+
+const char *right_name(enum wd_right r)
+{
+	return r < WD_RIGHT_COUNT ? right_names[r] : "?";
+}
+
+int right_parse(const char *s)
+{
+	for (int r = 0; r < WD_RIGHT_COUNT; r++)
+		if (!strcmp(s, right_names[r]))
+			return r;
+	return -1;
+}
+
+/* Must equal name_hash() in bpf/lsm.bpf.c. */
+uint64_t wd_name_hash(const char *name, size_t len)
+{
+	uint64_t h = WD_FNV_OFFSET;
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, name + i, len - i < 8 ? len - i : 8);	/* little endian */
+		h ^= w;
+		h *= WD_FNV_PRIME;
+	}
+	return h;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+struct parser {
+	const char *file;
+	const char *text;
+	struct jsonpos *jp;
+	const struct policy_env *env;
+	struct sbuf *err;
+	int errors;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+perr_at(struct parser *ps, const cJSON *item, bool at_key, const char *fmt, ...)
+{
+	int line = 1, col = 1;
+	va_list ap;
+	char msg[1024];
+
+	if (item && at_key)
+		jsonpos_key(ps->jp, item, &line, &col);
+	else if (item)
+		jsonpos_value(ps->jp, item, &line, &col);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sb_printf(ps->err, "%s:%d:%d: %s\n", ps->file, line, col, msg);
+	ps->errors++;
+}
+
+#define perr(ps, item, ...) perr_at(ps, item, false, __VA_ARGS__)
+#define perr_key(ps, item, ...) perr_at(ps, item, true, __VA_ARGS__)
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "invalid";
+}
+
+/* Reject unknown and repeated keys; @known is NULL-terminated. */
+static void check_keys(struct parser *ps, const cJSON *obj, const char *where,
+		       const char *const *known)
+{
+	for (const cJSON *it = obj->child; it; it = it->next) {
+		const char *const *k;
+
+		for (k = known; *k; k++)
+			if (!strcmp(*k, it->string))
+				break;
+		if (!*k) {
+			struct sbuf list = {0};
+
+			for (k = known; *k; k++)
+				sb_printf(&list, "%s%s", k == known ? "" : ", ", *k);
+			sb_putc(&list, '\0');
+			perr_key(ps, it, "unknown key \"%s\" in %s (known: %s)", it->string, where,
+				 list.buf);
+			sb_free(&list);
+		}
+		for (const cJSON *prev = obj->child; prev != it; prev = prev->next) {
+			if (!strcmp(prev->string, it->string)) {
+				perr_key(ps, it, "duplicate key \"%s\" in %s", it->string, where);
+				break;
+			}
+		}
+	}
+}
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/* A string member that must be one of @choices; returns its index or @dflt. */
+static int get_enum(struct parser *ps, const cJSON *obj, const char *key, const char *where,
+		    const char *const *choices, int dflt)
+{
+	const cJSON *v = get(obj, key);
+
+	if (!v)
+		return dflt;
+	if (!cJSON_IsString(v)) {
+		perr(ps, v, "%s.%s must be a string, not %s", where, key, type_name(v));
+		return dflt;
+	}
+	for (int i = 0; choices[i]; i++)
+		if (!strcmp(v->valuestring, choices[i]))
+			return i;
+	perr(ps, v, "%s.%s: \"%s\" is not one of %s%s%s", where, key, v->valuestring, choices[0],
+	     choices[1] ? " or " : "", choices[1] ? choices[1] : "");
+	return dflt;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > POLICY_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* Expand ${CWD} and ${HOME}. Returns NULL (and reports) on an unknown variable. */
+static char *expand(struct parser *ps, const cJSON *item, const char *in)
+{
+	struct sbuf sb = {0};
+	const char *p = in;
+
+	while (*p) {
+		const char *val = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(p, "${CWD}", 6)) {
+			val = ps->env->cwd;
+			skip = 6;
+		} else if (!strncmp(p, "${HOME}", 7)) {
+			val = ps->env->home;
+			skip = 7;
+		} else if (!strncmp(p, "${", 2)) {
+			const char *end = strchr(p, '}');
+
+			perr(ps, item, "unknown variable \"%.*s\" in path (known: ${CWD}, ${HOME})",
+			     end ? (int)(end - p + 1) : (int)strlen(p), p);
+			sb_free(&sb);
+			return NULL;
+		}
+		if (!val) {
+			sb_putc(&sb, *p++);
+			continue;
+		}
+		if (!*val || *val != '/') {
+			perr(ps, item, "%.*s has no absolute value here", (int)skip, p);
+			sb_free(&sb);
+			return NULL;
+		}
+		sb_puts(&sb, val);
+		p += skip;
+		/* "${CWD}/x" with CWD "/" or "/a/": one separator, not two. */
+		while (sb.len > 1 && sb.buf[sb.len - 1] == '/' && (*p == '/' || !*p))
+			sb.len--;
+	}
+	sb_putc(&sb, '\0');
+	return sb.buf;
+}
+
+/*
+ * Check a policy path: absolute, no empty, "." or ".." components, limits.
+ * Sets *subtree for a trailing '/' and strips it (except for "/").
+ */
+static bool check_path(struct parser *ps, const cJSON *item, char *path, bool *subtree)
+{
+	size_t len = strlen(path), depth = 0;
+	const char *c;
+
+	if (path[0] != '/') {
+		perr(ps, item, "path \"%s\" is not absolute (start it with /, ${CWD} or ${HOME})",
+		     path);
+		return false;
+	}
+	if (len >= WD_PATH_MAX) {
+		perr(ps, item, "path is %zu bytes long; the limit is %d", len, WD_PATH_MAX - 1);
+		return false;
+	}
+	*subtree = path[len - 1] == '/';
+	if (*subtree && len > 1)
+		path[--len] = '\0';
+	for (c = path + 1; *c || c == path + 1; ) {
+		const char *end = strchr(c, '/');
+		size_t n = end ? (size_t)(end - c) : strlen(c);
+
+		if (len == 1)
+			break;	/* "/" */
+		if (n == 0) {
+			perr(ps, item, "path \"%s\" is not normalised: empty component (\"//\")",
+			     path);
+			return false;
+		}
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			perr(ps, item, "path \"%s\" is not normalised: \"%.*s\" component", path,
+			     (int)n, c);
+			return false;
+		}
+		if (n > WD_NAME_MAX) {
+			perr(ps, item, "path component is %zu bytes long; the limit is %d", n,
+			     WD_NAME_MAX);
+			return false;
+		}
+		if (++depth > WD_RULE_DEPTH_MAX) {
+			perr(ps, item, "path has more than %d components", WD_RULE_DEPTH_MAX);
+			return false;
+		}
+		if (!end)
+			break;
+		c = end + 1;
+	}
+	return true;
+}
+
+/* "allow"/"deny": an array of right names (or "all") into a mask. */
+static uint8_t parse_rights(struct parser *ps, const cJSON *arr, const char *where)
+{
+	uint8_t mask = 0;
+
+	if (!cJSON_IsArray(arr)) {
+		perr(ps, arr, "%s must be an array of rights, not %s", where, type_name(arr));
+		return 0;
+	}
+	if (!arr->child)
+		perr(ps, arr, "%s is empty: name at least one right", where);
+	for (const cJSON *it = arr->child; it; it = it->next) {
+		int r;
+
+		if (!cJSON_IsString(it)) {
+			perr(ps, it, "a right must be a string, not %s", type_name(it));
+			continue;
+		}
+		if (!strcmp(it->valuestring, "all")) {
+			mask |= RIGHTS_ALL;
+			continue;
+		}
+		r = right_parse(it->valuestring);
+		if (r < 0) {
+			perr(ps, it, "unknown right \"%s\" (known: read, write, create, delete, exec, all)",
+			     it->valuestring);
+			continue;
+		}
+		mask |= 1u << r;
+	}
+	return mask;
+}
+
+static const char *const rule_keys[] = { "path", "allow", "deny", "audit", NULL };
+
+static void parse_rule(struct parser *ps, const cJSON *obj, size_t idx, struct file_rule *r)
+{
+	const cJSON *path, *allow, *deny, *audit;
+	char where[64];
+
+	memset(r, 0, sizeof(*r));
+	jsonpos_value(ps->jp, obj, &r->line, &r->col);
+	snprintf(where, sizeof(where), "file.rules[%zu]", idx);
+	if (!cJSON_IsObject(obj)) {
+		perr(ps, obj, "%s must be an object, not %s", where, type_name(obj));
+		return;
+	}
+	check_keys(ps, obj, where, rule_keys);
+	path = get(obj, "path");
+	allow = get(obj, "allow");
+	deny = get(obj, "deny");
+	audit = get(obj, "audit");
+	if (!path) {
+		perr(ps, obj, "%s has no \"path\"", where);
+	} else if (!cJSON_IsString(path)) {
+		perr(ps, path, "%s.path must be a string, not %s", where, type_name(path));
+	} else if (strlen(path->valuestring) == 0) {
+		perr(ps, path, "%s.path is empty", where);
+	} else {
+		r->path = expand(ps, path, path->valuestring);
+		if (r->path && !check_path(ps, path, r->path, &r->subtree)) {
+			free(r->path);
+			r->path = NULL;
+		}
+	}
+	if (!allow && !deny)
+		perr(ps, obj, "%s has neither \"allow\" nor \"deny\"", where);
+	if (allow)
+		r->allow = parse_rights(ps, allow, "allow");
+	if (deny)
+		r->deny = parse_rights(ps, deny, "deny");
+	if (r->allow & r->deny)
+		perr(ps, deny, "%s both allows and denies the same right", where);
+	if (audit && !cJSON_IsBool(audit))
+		perr(ps, audit, "%s.audit must be true or false, not %s", where, type_name(audit));
+	r->audit = cJSON_IsTrue(audit);
+}
+
+/* Rules on the same path that allow and deny one right contradict. */
+static int by_rule_path(const void *a, const void *b)
+{
+	const struct file_rule *x = *(struct file_rule *const *)a, *y = *(struct file_rule *const *)b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (int)x->subtree - (int)y->subtree;
+}
+
+static void check_contradictions(struct parser *ps, struct policy *p)
+{
+	struct file_rule **v = xcalloc(p->nrules, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].path)
+			v[n++] = &p->rules[i];
+	qsort(v, n, sizeof(*v), by_rule_path);
+	for (size_t i = 1; i < n; i++) {
+		struct file_rule *a = v[i - 1], *b = v[i];
+
+		if (by_rule_path(&a, &b))
+			continue;
+		if ((a->allow & b->deny) || (a->deny & b->allow)) {
+			struct file_rule *first = a->line < b->line || (a->line == b->line && a->col < b->col) ? a : b;
+			struct file_rule *second = first == a ? b : a;
+
+			sb_printf(ps->err, "%s:%d:%d: rule contradicts the rule at line %d on the same path \"%s%s\"\n",
+				  ps->file, second->line, second->col, first->line, first->path,
+				  first->subtree && strcmp(first->path, "/") ? "/" : "");
+			ps->errors++;
+		}
+	}
+	free(v);
+}
+
+static void parse_file_section(struct parser *ps, const cJSON *file, struct policy *p)
+{
+	static const char *const keys[] = { "default", "rules", "fileless_exec", NULL };
+	static const char *const actions[] = { "allow", "deny", NULL };
+	const cJSON *rules;
+	size_t i = 0, n;
+
+	if (!cJSON_IsObject(file)) {
+		perr(ps, file, "\"file\" must be an object, not %s", type_name(file));
+		return;
+	}
+	check_keys(ps, file, "file", keys);
+	p->file_default = get_enum(ps, file, "default", "file", actions, 0) == 1 ? WD_ACT_DENY
+										 : WD_ACT_ALLOW;
+	p->fileless_exec = get_enum(ps, file, "fileless_exec", "file", actions, 1) == 0;
+	rules = get(file, "rules");
+	if (!rules)
+		return;
+	if (!cJSON_IsArray(rules)) {
+		perr(ps, rules, "file.rules must be an array, not %s", type_name(rules));
+		return;
+	}
+	n = cJSON_GetArraySize(rules);
+	if (n > POLICY_RULES_MAX) {
+		perr(ps, rules, "file.rules has %zu rules; the limit is %d", n, POLICY_RULES_MAX);
+		return;
+	}
+	p->rules = xcalloc(n, sizeof(*p->rules));
+	p->nrules = n;
+	for (const cJSON *it = rules->child; it; it = it->next, i++)
+		parse_rule(ps, it, i, &p->rules[i]);
+	check_contradictions(ps, p);
+}
+
+static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
+{
+	static const char *const keys[] = { "version", "name", "identity", "mode", "file",
+					    "network", NULL };
+	static const char *const modes[] = { "enforce", "audit", NULL };
+	const cJSON *v;
+
+	if (!cJSON_IsObject(root)) {
+		perr(ps, root, "a policy must be a JSON object, not %s", type_name(root));
+		return;
+	}
+	v = get(root, "version");
+	if (!v) {
+		perr(ps, root, "no \"version\": this format is version 1 (\"version\": 1)");
+	} else if (cJSON_IsString(v) && !strcmp(v->valuestring, "1.0.0")) {
+		perr(ps, v, "this looks like an MXC containment policy (version \"1.0.0\"); MXC import is not supported by this build yet");
+		return;
+	} else if (!cJSON_IsNumber(v)) {
+		perr(ps, v, "version must be the number 1, not %s", type_name(v));
+	} else if (v->valuedouble != 1) {
+		perr(ps, v, "unsupported version %g: this build reads version 1", v->valuedouble);
+	}
+	check_keys(ps, root, "the policy", keys);
+
+	v = get(root, "name");
+	if (!v)
+		perr(ps, root, "no \"name\": every policy names its agent");
+	else if (!cJSON_IsString(v))
+		perr(ps, v, "name must be a string, not %s", type_name(v));
+	else if (!valid_name(v->valuestring))
+		perr(ps, v, "name \"%s\" is invalid: 1 to %d characters of A-Z a-z 0-9 . _ -",
+		     v->valuestring, POLICY_NAME_MAX);
+	else
+		p->name = xstrdup(v->valuestring);
+
+	v = get(root, "identity");
+	if (v && !cJSON_IsString(v))
+		perr(ps, v, "identity must be a string, not %s", type_name(v));
+	else if (v && strlen(v->valuestring) > POLICY_IDENTITY_MAX)
+		perr(ps, v, "identity is %zu bytes long; the limit is %d", strlen(v->valuestring),
+		     POLICY_IDENTITY_MAX);
+	else if (v)
+		p->identity = xstrdup(v->valuestring);
+
+	p->mode = get_enum(ps, root, "mode", "policy", modes, 0) == 1 ? WD_MODE_AUDIT
+								     : WD_MODE_ENFORCE;
+	p->file_default = WD_ACT_ALLOW;
+	v = get(root, "file");
+	if (v)
+		parse_file_section(ps, v, p);
+	v = get(root, "network");
+	if (v) {
+		if (!cJSON_IsObject(v))
+			perr(ps, v, "\"network\" must be an object, not %s", type_name(v));
+		p->has_network = true;
+	}
+}
+
+int policy_parse(const char *file, const char *text, size_t len, const struct policy_env *env,
+		 struct policy *out, struct sbuf *err)
+{
+	struct parser ps = { .file = file, .text = text, .env = env, .err = err };
+	const char *end = NULL;
+	cJSON *root;
+	int line, col;
+
+	memset(out, 0, sizeof(*out));
+	out->file = xstrdup(file);
+	if (len > POLICY_FILE_MAX) {
+		sb_printf(err, "%s:1:1: policy is %zu bytes; the limit is %u\n", file, len,
+			  POLICY_FILE_MAX);
+		return -EINVAL;
+	}
+	if (strlen(text) != len) {
+		text_linecol(text, strlen(text), &line, &col);
+		sb_printf(err, "%s:%d:%d: NUL byte in policy text\n", file, line, col);
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+	if (!root) {
+		const char *at = end ? end : cJSON_GetErrorPtr();
+		size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : 0;
+
+		text_linecol(text, off, &line, &col);
+		sb_printf(err, "%s:%d:%d: malformed JSON%s\n", file, line, col,
+			  off >= len ? ": unexpected end of file" : "");
+		return -EINVAL;
+	}
+	ps.jp = jsonpos_new(text, root);
+	parse_top(&ps, root, out);
+	jsonpos_free(ps.jp);
+	cJSON_Delete(root);
+	return ps.errors ? -EINVAL : 0;
+}
+
+int policy_load(const char *file, const struct policy_env *env, struct policy *out,
+		struct sbuf *err)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	ret = read_file(file, &text, &len);
+	if (ret) {
+		memset(out, 0, sizeof(*out));
+		sb_printf(err, "%s:0:0: cannot read policy: %s\n", file, strerror(-ret));
+		return ret;
+	}
+	ret = policy_parse(file, text, len, env, out, err);
+	free(text);
+	return ret;
+}
+
+void policy_free(struct policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		free(p->rules[i].path);
+	free(p->rules);
+	free(p->file);
+	free(p->name);
+	free(p->identity);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- reference decision ------------------------------------------------ */
+
+/* Does @r cover @path? Returns the covering length (components), or -1. */
+static int covers(const struct file_rule *r, const char *path)
+{
+	size_t n = strlen(r->path);
+	int depth = 0;
+
+	if (!strcmp(r->path, "/")) {
+		if (!r->subtree && strcmp(path, "/"))
+			return -1;
+		return 0;
+	}
+	if (strncmp(path, r->path, n) || (path[n] && (path[n] != '/' || !r->subtree)))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		depth += r->path[i] == '/';
+	return depth;
+}
+
+void policy_decide_reference(const struct policy *p, const char *path, enum wd_right right,
+			     struct wd_verdict *out)
+{
+	int best = -1;
+
+	out->action = p->file_default;
+	out->rule = WD_RULE_DEFAULT;
+	out->audit = 0;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct file_rule *r = &p->rules[i];
+		bool names = (r->allow | r->deny) & (1u << right);
+		int d;
+
+		if (!names || (d = covers(r, path)) < 0)
+			continue;
+		if (d > best || (d == best && (r->deny & (1u << right)) && out->action != WD_ACT_DENY)) {
+			best = d;
+			out->action = (r->deny & (1u << right)) ? WD_ACT_DENY : WD_ACT_ALLOW;
+			out->rule = i;
+			out->audit = r->audit;
+		}
+	}
+}
+
+/* ---- compiler ------------------------------------------------------------ */
+
+struct tnode {
+	char *name;		/* NULL for "/" */
+	size_t parent;		/* index; root is 0 and its own parent */
+	struct wd_verdict sub[WD_RIGHT_COUNT];	/* own subtree rules; action NONE = none */
+	struct wd_verdict ex[WD_RIGHT_COUNT];	/* own exact rules */
+};
+
+/* Order paths so that a directory comes right before everything below it. */
+static int path_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = *a == '/' ? 1 : *a, y = *b == '/' ? 1 : *b;
+
+		if (x != y || !x)
+			return (int)x - (int)y;
+	}
+}
+
+static const struct policy *sort_policy;
+static int by_path_idx(const void *a, const void *b)
+{
+	const struct file_rule *x = &sort_policy->rules[*(const size_t *)a];
+	const struct file_rule *y = &sort_policy->rules[*(const size_t *)b];
+
+	return path_cmp(x->path, y->path);
+}
+
+/* Fold rule @idx into a node's own verdicts: deny wins between rules on one path. */
+static void add_rule(struct wd_verdict *v, const struct file_rule *r, uint32_t idx)
+{
+	for (int i = 0; i < WD_RIGHT_COUNT; i++) {
+		uint8_t bit = 1u << i;
+		uint8_t act = (r->deny & bit) ? WD_ACT_DENY : (r->allow & bit) ? WD_ACT_ALLOW : 0;
+
+		if (!act)
+			continue;
+		if (v[i].action == WD_ACT_NONE || (act == WD_ACT_DENY && v[i].action != WD_ACT_DENY) ||
+		    (act == v[i].action && idx < v[i].rule)) {
+			v[i].action = act;
+			v[i].rule = idx;
+			v[i].audit = r->audit;
+		} else if (act == v[i].action) {
+			v[i].audit |= r->audit;
+		}
+	}
+}
+
+/* Build the component tree; returns node count or -E2BIG. */
+static long build_tree(const struct policy *p, struct tnode **out)
+{
+	size_t *idx = xcalloc(p->nrules, sizeof(*idx)), cap = 64, n = 1;
+	size_t stack[WD_RULE_DEPTH_MAX + 1] = { 0 };	/* node per depth of the current path */
+	struct tnode *t = xcalloc(cap, sizeof(*t));
+	size_t depth = 0;	/* stack depth of the previous path */
+
+	for (size_t i = 0; i < p->nrules; i++)
+		idx[i] = i;
+	sort_policy = p;
+	qsort(idx, p->nrules, sizeof(*idx), by_path_idx);
+	for (size_t k = 0; k < p->nrules; k++) {
+		const struct file_rule *r = &p->rules[idx[k]];
+		const char *c = r->path + 1;
+		size_t d = 0;
+
+		/* Walk down the stack while components match, then add new nodes. */
+		while (*c) {
+			const char *end = strchr(c, '/');
+			size_t len = end ? (size_t)(end - c) : strlen(c);
+			size_t cur = stack[d];
+
+			if (d < depth && strlen(t[stack[d + 1]].name) == len &&
+			    !strncmp(t[stack[d + 1]].name, c, len)) {
+				d++;
+			} else {
+				if (n >= POLICY_NODES_MAX) {
+					free(idx);
+					free(t);
+					return -E2BIG;
+				}
+				if (n == cap) {
+					cap *= 2;
+					t = xrealloc(t, cap * sizeof(*t));
+				}
+				memset(&t[n], 0, sizeof(t[n]));
+				t[n].name = strndup(c, len);
+				t[n].parent = cur;
+				stack[++d] = n++;
+				depth = d;	/* the stack above d is no longer this path's */
+			}
+			c += len + (end ? 1 : 0);
+		}
+		depth = d;
+		add_rule(r->subtree ? t[stack[d]].sub : t[stack[d]].ex, r, idx[k]);
+	}
+	free(idx);
+	*out = t;
+	return n;
+}
+
+/* Decide an exact path's verdict from its own rules, else its subtree verdict. */
+static struct wd_verdict fold_exact(const struct wd_verdict *ex, const struct wd_verdict *own_sub,
+				    const struct wd_verdict *sub_eff)
+{
+	if (ex->action && own_sub->action) {
+		/* Same path, same length: deny wins the tie. */
+		if (ex->action == WD_ACT_DENY)
+			return *ex;
+		if (own_sub->action == WD_ACT_DENY)
+			return *own_sub;
+		return *ex;
+	}
+	if (ex->action)
+		return *ex;
+	return *sub_eff;
+}
+
+static int check_collisions(const struct policy *p, struct compiled *c, struct sbuf *err);
+
+int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *out,
+		   struct sbuf *err)
+{
+	struct tnode *t;
+	long n;
+
+	memset(out, 0, sizeof(*out));
+	n = build_tree(p, &t);
+	if (n < 0) {
+		sb_printf(err, "%s:1:1: the rules make more than %u path nodes\n", p->file,
+			  POLICY_NODES_MAX);
+		return -E2BIG;
+	}
+	out->n = n;
+	out->root_id = first_id;
+	out->keys = xcalloc(n, sizeof(*out->keys));
+	out->nodes = xcalloc(n, sizeof(*out->nodes));
+	/* Parents come before children: one pass folds inheritance downwards. */
+	for (long i = 0; i < n; i++) {
+		struct wd_node *nd = &out->nodes[i];
+		const struct wd_verdict *inherit = i ? out->nodes[t[i].parent].subtree : NULL;
+
+		nd->id = first_id + i;
+		for (int r = 0; r < WD_RIGHT_COUNT; r++) {
+			if (t[i].sub[r].action)
+				nd->subtree[r] = t[i].sub[r];
+			else if (inherit)
+				nd->subtree[r] = inherit[r];
+			else
+				nd->subtree[r] = (struct wd_verdict){ .rule = WD_RULE_DEFAULT,
+								      .action = p->file_default };
+			nd->exact[r] = fold_exact(&t[i].ex[r], &t[i].sub[r], &nd->subtree[r]);
+		}
+		if (i == 0) {
+			out->keys[i] = (struct wd_node_key){ .hash = first_id };
+		} else {
+			size_t len = strlen(t[i].name);
+
+			memcpy(nd->name, t[i].name, len);
+			out->keys[i] = (struct wd_node_key){ .parent = first_id + t[i].parent,
+							     .len = len,
+							     .hash = wd_name_hash(t[i].name, len) };
+		}
+	}
+	for (long i = 0; i < n; i++)
+		free(t[i].name);
+	free(t);
+	return check_collisions(p, out, err);
+}
+
+void compiled_free(struct compiled *c)
+{
+	free(c->keys);
+	free(c->nodes);
+	free(c->order);
+	memset(c, 0, sizeof(*c));
+}
+
+static const struct compiled *sort_compiled;
+static int key_cmp(const struct wd_node_key *a, const struct wd_node_key *b)
+{
+	if (a->parent != b->parent)
+		return a->parent < b->parent ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return key_cmp(&sort_compiled->keys[*(const size_t *)a],
+		       &sort_compiled->keys[*(const size_t *)b]);
+}
+
+static void sort_keys(struct compiled *c)
+{
+	if (c->order)
+		return;
+	c->order = xcalloc(c->n, sizeof(*c->order));
+	for (size_t i = 0; i < c->n; i++)
+		c->order[i] = i;
+	sort_compiled = c;
+	qsort(c->order, c->n, sizeof(*c->order), by_key);
+}
+
+/* Two sibling names with one hash would make one node unreachable: refuse. */
+static int check_collisions(const struct policy *p, struct compiled *c, struct sbuf *err)
+{
+	sort_keys(c);
+	for (size_t i = 1; i < c->n; i++) {
+		const struct wd_node *a = &c->nodes[c->order[i - 1]], *b = &c->nodes[c->order[i]];
+
+		if (key_cmp(&c->keys[c->order[i - 1]], &c->keys[c->order[i]]))
+			continue;
+		sb_printf(err, "%s:1:1: path components \"%s\" and \"%s\" have the same hash; rename one\n",
+			  p->file, a->name, b->name);
+		compiled_free(c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct wd_node *lookup(const struct compiled *c, const struct wd_node_key *key)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = key_cmp(&c->keys[c->order[mid]], key);
+
+		if (!cmp)
+			return &c->nodes[c->order[mid]];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Mirrors bpf/lsm.bpf.c: decide() and match_step(). */
+int compiled_decide(const struct compiled *c, const char *path, enum wd_right right,
+		    struct wd_verdict *out)
+{
+	struct wd_node_key key = { .hash = c->root_id };
+	const struct wd_node *node;
+	const char *p = path;
+	bool all = true;
+
+	if (right >= WD_RIGHT_COUNT || path[0] != '/')
+		return -EINVAL;
+	sort_keys((struct compiled *)c);
+	node = lookup(c, &key);
+	if (!node)
+		return -ENOENT;
+	while (*p == '/')
+		p++;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const struct wd_node *child;
+
+		key = (struct wd_node_key){ .parent = node->id, .len = len,
+					    .hash = wd_name_hash(p, len) };
+		child = len && len <= WD_NAME_MAX ? lookup(c, &key) : NULL;
+		if (!child || memcmp(child->name, p, len)) {
+			all = false;
+			break;
+		}
+		node = child;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	*out = all ? node->exact[right] : node->subtree[right];
+	return 0;
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * warden run: start CMD as a new agent instance, confined from its first
+ * instruction, drain its events, and exit with its status.
+ *
+ * Order matters. Everything that can fail (policy, kernel support, BPF
+ * load, cgroup) is done before CMD exists. The child then waits on a pipe
+ * while warden marks it in the kernel (task storage through a pidfd) and
+ * moves it into the instance's cgroup; only then does it exec CMD. When CMD
+ * exits, whatever it left running is killed (cgroup.kill), so no process of
+ * the agent outlives the enforcement.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "event.h"
+#include "lsm.h"
+#include "policy.h"
+
+struct run {
+	const char *policy_file;
+	const char *events_file;
+	bool audit;
+	char **argv;
+
+	struct policy policy;
+	struct compiled compiled;
+	struct lsm_bpf *skel;
+	struct ring_buffer *rb;
+	int events_fd;
+	char instance[13];
+	char cgroup[PATH_MAX];
+	struct agent_info ai;
+	int64_t boot_offset;
+	uint64_t lost_reported;
+	struct sbuf out;
+	bool write_failed;
+};
+
+static const char run_usage[] =
+	"Usage: warden run [--policy FILE] [--events FILE] [--audit] [--] CMD [ARG...]\n"
+	"\n"
+	"Start CMD as a new agent confined by FILE's policy, in the kernel, from its\n"
+	"first instruction; CMD's threads and descendants are confined too. Waits for\n"
+	"CMD and exits with its status (128+N if killed by signal N); whatever CMD\n"
+	"leaves running when it exits is killed.\n"
+	"\n"
+	"  -p, --policy FILE   policy (version 1 JSON); without it nothing is denied,\n"
+	"                      but the agent is still tracked and protected\n"
+	"  -e, --events FILE   append events as JSON lines to FILE (default: stderr)\n"
+	"  -a, --audit         deny nothing; report would-be denials as \"audit\"\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit status: CMD's; 125 if warden failed before CMD started (CMD never runs\n"
+	"unconfined), 126 if CMD cannot be executed, 127 if it is not found.\n"
+	"\n"
+	"Examples:\n"
+	"  warden run --policy policies/coding-agent.json -- make test\n"
+	"  warden run --policy p.json --events /var/log/agent.jsonl --audit -- ./agent\n";
+
+static int parse_args(struct run *r, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "audit", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:e:ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			r->policy_file = optarg;
+			break;
+		case 'e':
+			r->events_file = optarg;
+			break;
+		case 'a':
+			r->audit = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			exit(EXIT_OK);
+		default:
+			fputs(run_usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("run: no command given\n");
+		fputs(run_usage, stderr);
+		return -EINVAL;
+	}
+	r->argv = argv + optind;
+	return 0;
+}
+
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && home[0] == '/')
+		return home;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_dir : "/";
+}
+
+static int load_policy(struct run *r)
+{
+	char cwd[PATH_MAX];
+	struct policy_env env = { .cwd = cwd, .home = home_dir() };
+	struct sbuf err = {0};
+	int ret;
+
+	if (!getcwd(cwd, sizeof(cwd))) {
+		pr_warn("cannot get the current directory: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (r->policy_file) {
+		ret = policy_load(r->policy_file, &env, &r->policy, &err);
+	} else {
+		static const char allow_all[] = "{\"version\": 1, \"name\": \"agent\"}";
+
+		ret = policy_parse("(built-in)", allow_all, sizeof(allow_all) - 1, &env, &r->policy,
+				   &err);
+	}
+	if (!ret && r->policy.has_network) {
+		sb_printf(&err, "%s: the policy has a \"network\" section, and this build cannot enforce network rules yet; refusing to run the agent with less than its policy asks\n",
+			  r->policy.file);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret)
+		ret = policy_compile(&r->policy, 1, &r->compiled, &err);
+	if (ret) {
+		sb_putc(&err, '\0');
+		fprintf(stderr, "%s", err.buf);
+		pr_warn("run: policy rejected; the agent was not started\n");
+	}
+	sb_free(&err);
+	if (r->audit)
+		r->policy.mode = WD_MODE_AUDIT;
+	return ret;
+}
+
+static void new_instance(struct run *r)
+{
+	unsigned char b[6];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, b, sizeof(b)) != sizeof(b)) {
+		/* Unique enough per host: pid and time. */
+		uint64_t v = ((uint64_t)getpid() << 32) ^ (uint64_t)boot_to_realtime_offset();
+
+		memcpy(b, &v, sizeof(b));
+	}
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 6; i++)
+		snprintf(r->instance + 2 * i, 3, "%02x", b[i]);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void flush_out(struct run *r)
+{
+	size_t off = 0;
+
+	while (off < r->out.len) {
+		ssize_t n = write(r->events_fd, r->out.buf + off, r->out.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!r->write_failed)
+				pr_warn("cannot write events: %s\n", strerror(errno));
+			r->write_failed = true;
+			break;
+		}
+		off += n;
+	}
+	r->out.len = 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+
+	if (event_format(&r->out, data, size, &r->ai, r->boot_offset))
+		pr_warn("dropped a malformed event record (%zu bytes)\n", size);
+	return 0;
+}
+
+static void report_lost(struct run *r)
+{
+	uint64_t lost = lsm_counter(r->skel, WD_CNT_LOST_RINGBUF);
+
+	if (lost > r->lost_reported) {
+		event_format_lost(&r->out, &r->ai, lost - r->lost_reported, "ringbuf_full",
+				  realtime_ns());
+		r->lost_reported = lost;
+	}
+}
+
+static void drain(struct run *r)
+{
+	ring_buffer__consume(r->rb);
+	report_lost(r);
+	flush_out(r);
+}
+
+/* ---- the agent's first process ----------------------------------------- */
+
+/*
+ * In the child: wait for the go byte (sent once we are marked and in our
+ * cgroup), then exec. An exec failure is reported through @err_fd.
+ */
+static void __attribute__((noreturn)) child(struct run *r, int go_fd, int err_fd,
+					     const sigset_t *oldmask)
+{
+	char go;
+	int e;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(EXIT_RUN_FAIL);	/* warden gave up: never run unconfined */
+	close(go_fd);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	execvp(r->argv[0], r->argv);
+	e = errno;
+	if (write(err_fd, &e, sizeof(e)) != sizeof(e))
+		_exit(EXIT_CANNOT_EXEC);
+	_exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+static int exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FAIL;
+}
+
+/* Start the child, confine it, let it exec. Returns its pid or -errno. */
+static pid_t start_agent(struct run *r, const sigset_t *oldmask, int *pidfd_out)
+{
+	int go[2], err[2], pidfd, ret, e;
+	pid_t pid;
+	char one = 1;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(go[1]);
+		close(err[0]);
+		child(r, go[0], err[1], oldmask);
+	}
+	close(go[0]);
+	close(err[1]);
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		pr_warn("run: pidfd_open: %s\n", strerror(-ret));
+		goto fail;
+	}
+	ret = lsm_mark_task(r->skel, pidfd, 0);
+	if (ret) {
+		pr_warn("run: cannot mark the agent's process in the kernel: %s\n", strerror(-ret));
+		goto fail;
+	}
+	ret = cgroup_enter(r->cgroup, pid);
+	if (ret) {
+		pr_warn("run: cannot move the agent into %s: %s\n", r->cgroup, strerror(-ret));
+		goto fail;
+	}
+	if (write(go[1], &one, 1) != 1) {
+		ret = -errno;
+		goto fail;
+	}
+	close(go[1]);
+	ret = read(err[0], &e, sizeof(e));
+	close(err[0]);
+	if (ret == sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		close(pidfd);
+		pr_warn("run: %s: %s\n", r->argv[0], strerror(e));
+		return e == ENOENT ? -ENOENT : -ENOEXEC;
+	}
+	*pidfd_out = pidfd;
+	return pid;
+
+fail:
+	kill(pid, SIGKILL);
+	close(go[1]);
+	close(err[0]);
+	waitpid(pid, NULL, 0);
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret < 0 ? ret : -EIO;
+}
+
+/* Forward signals sent to warden by a process; the terminal's reach CMD already. */
+static void forward_signal(int sfd, pid_t pid)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_code <= 0)
+			kill(pid, si.ssi_signo);
+}
+
+static int supervise(struct run *r, pid_t pid, int pidfd, int sfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	int efd, status = 0, n;
+	bool exited = false;
+
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (efd < 0)
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(r->rb);
+	epoll_ctl(efd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = pidfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, pidfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	while (!exited) {
+		n = epoll_wait(efd, got, 4, 1000);
+		for (int i = 0; i < n; i++) {
+			if (got[i].data.fd == sfd)
+				forward_signal(sfd, pid);
+			else if (got[i].data.fd == pidfd && waitpid(pid, &status, WNOHANG) == pid)
+				exited = true;
+		}
+		drain(r);
+	}
+	close(efd);
+	return exit_status(status);
+}
+
+static void cleanup(struct run *r)
+{
+	if (r->rb)
+		ring_buffer__free(r->rb);
+	if (r->skel)
+		lsm_unload(r->skel);
+	compiled_free(&r->compiled);
+	policy_free(&r->policy);
+	sb_free(&r->out);
+	if (r->events_fd > 2)
+		close(r->events_fd);
+}
+
+/* Everything that can fail before the agent exists. */
+static int prepare(struct run *r)
+{
+	struct sbuf why = {0};
+	char name[128];
+	int ret;
+
+	ret = load_policy(r);
+	if (ret)
+		return ret;
+	ret = lsm_active(&why);
+	if (!ret)
+		ret = lsm_load(&r->skel, r->compiled.n, &why);
+	if (ret) {
+		sb_putc(&why, '\0');
+		pr_warn("run: %s; the agent was not started\n", why.buf);
+		sb_free(&why);
+		return ret;
+	}
+	ret = lsm_add_agent(r->skel, 0, &r->compiled, r->policy.mode);
+	if (ret) {
+		pr_warn("run: cannot install the policy in the kernel: %s\n", strerror(-ret));
+		return ret;
+	}
+	r->rb = ring_buffer__new(lsm_events_fd(r->skel), on_event, r, NULL);
+	if (!r->rb) {
+		ret = -errno;
+		pr_warn("run: cannot open the event ring buffer: %s\n", strerror(-ret));
+		return ret;
+	}
+	r->events_fd = STDERR_FILENO;
+	if (r->events_file) {
+		r->events_fd = open(r->events_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (r->events_fd < 0) {
+			ret = -errno;
+			pr_warn("run: cannot open %s: %s\n", r->events_file, strerror(-ret));
+			return ret;
+		}
+	}
+	snprintf(name, sizeof(name), "%s.%s", r->policy.name, r->instance);
+	ret = cgroup_create(name, r->cgroup, sizeof(r->cgroup));
+	if (ret) {
+		pr_warn("run: cannot create the agent's cgroup (cgroup v2 needed): %s\n",
+			strerror(-ret));
+		r->cgroup[0] = '\0';
+		return ret;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run r = { .events_fd = -1 };
+	sigset_t mask, oldmask;
+	int pidfd = -1, sfd, status, ret;
+	pid_t pid;
+
+	if (parse_args(&r, argc, argv))
+		return EXIT_USAGE;
+	new_instance(&r);
+	r.boot_offset = boot_to_realtime_offset();
+	if (prepare(&r)) {
+		status = EXIT_RUN_FAIL;
+		goto out;
+	}
+	r.ai = (struct agent_info){ .name = r.policy.name, .identity = r.policy.identity,
+				    .instance = r.instance };
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	pid = start_agent(&r, &oldmask, &pidfd);
+	if (pid < 0) {
+		status = pid == -ENOENT ? EXIT_NOT_FOUND : pid == -ENOEXEC ? EXIT_CANNOT_EXEC
+									: EXIT_RUN_FAIL;
+	} else {
+		status = supervise(&r, pid, pidfd, sfd);
+		close(pidfd);
+	}
+	/* CMD is gone: nothing it started may run on without us. */
+	ret = cgroup_kill_remove(r.cgroup, 5000);
+	if (ret)
+		pr_warn("run: cannot clean up the agent's cgroup %s: %s\n", r.cgroup,
+			strerror(-ret));
+	drain(&r);
+	close(sfd);
+out:
+	cleanup(&r);
+	return status;
+}
