@@ -88,10 +88,10 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -lcmocka -o $@
 
-# Test helpers run inside the VM: plain C, threads.
+# Test helpers run inside the VM: plain C, threads, cJSON.
 $(OUT)/tests/%: tests/helpers/%.c | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -MMD -MP $< -lpthread -o $@
+	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -lpthread $(shell pkg-config --libs libcjson) -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)

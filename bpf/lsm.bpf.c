@@ -176,15 +176,15 @@ static long walk_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Collect the components of @path, leaf first, into s->comp. */
-static __always_inline int walk_path(struct walk *w, struct scratch *s, const struct path *path)
+/* Collect the components of (@dentry, @vfsmnt), leaf first, into s->comp. */
+static __always_inline int walk_path(struct walk *w, struct scratch *s, struct dentry *dentry,
+				     struct vfsmount *vfsmnt)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
 	int mnt_flags;
 
 	w->s = s;
-	w->dentry = BPF_CORE_READ(path, dentry);
+	w->dentry = dentry;
 	w->vfsmnt = vfsmnt;
 	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
@@ -220,7 +220,7 @@ static __always_inline __u64 name_word(const char *name, __u32 i, __u32 len)
 	return w;
 }
 
-static __always_inline __u64 name_hash(const char *name, __u32 len)
+static __noinline __u64 name_hash(const char *name, __u32 len)
 {
 	__u64 h = WD_FNV_OFFSET;
 
@@ -234,7 +234,7 @@ static __always_inline __u64 name_hash(const char *name, __u32 len)
 }
 
 /* @b is zero-padded (a node's name): compare whole words. */
-static __always_inline bool name_equal(const char *a, const char *b, __u32 len)
+static __noinline bool name_equal(const char *a, const char *b, __u32 len)
 {
 	for (__u32 i = 0; i < WD_NAME_WORDS; i++) {
 		if (i * 8 >= len)
@@ -360,35 +360,37 @@ static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
 }
 
 /*
- * Report a file decision. s->comp holds the walk of the object (depth
+ * Report a file decision. s->comp holds the walk of the object (@depth
  * components); the exe walk reuses it, so the object's path goes first.
+ * A global function: the verifier checks it once, not at every caller.
  */
-static __always_inline void emit_file(struct scratch *s, struct walk *w, __u32 agent,
-				      __u32 right, __u32 decision, __u32 rule)
+#define EMIT_WHAT(right, decision, flags) ((right) | (decision) << 8 | (flags) << 16)
+
+__noinline int wd_emit(__u32 agent, __u32 what, __u32 rule, __u32 depth)
 {
-	struct wd_event *ev = &s->ev;
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct scratch *s;
+	struct wd_event *ev;
 	struct file *exe;
 	struct walk xw = {};
 	bool trunc = false;
-	__u32 path_len, exe_len = 0, total;
+	__u32 zero = 0, path_len, exe_len = 0, total;
 
+	s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return 0;
+	ev = &s->ev;
 	fill_task(ev, agent);
 	ev->type = WD_EV_FILE;
-	ev->right = right;
-	ev->decision = decision;
+	ev->right = what & 0xff;
+	ev->decision = (what >> 8) & 0xff;
 	ev->rule = rule;
-	ev->flags = w->done ? 0 : WD_EVF_UNRESOLVED;
-	path_len = emit_path(s, 0, w->depth, &trunc);
+	ev->flags = what >> 16;
+	path_len = emit_path(s, 0, depth, &trunc);
 	exe = BPF_CORE_READ(task, mm, exe_file);
-	if (exe) {
-		struct path xp;
-
-		xp.dentry = BPF_CORE_READ(exe, f_path.dentry);
-		xp.mnt = BPF_CORE_READ(exe, f_path.mnt);
-		if (walk_path(&xw, s, &xp) == 0)
-			exe_len = emit_path(s, path_len, xw.depth, &trunc);
-	}
+	if (exe && walk_path(&xw, s, BPF_CORE_READ(exe, f_path.dentry),
+			     BPF_CORE_READ(exe, f_path.mnt)) == 0)
+		exe_len = emit_path(s, path_len, xw.depth, &trunc);
 	if (trunc)
 		ev->flags |= WD_EVF_PATH_TRUNC;
 	ev->path_len = path_len;
@@ -397,24 +399,26 @@ static __always_inline void emit_file(struct scratch *s, struct walk *w, __u32 a
 	total = sizeof(*ev) + ((path_len + exe_len) & (2 * WD_PATH_MAX - 1));
 	if (bpf_ringbuf_output(&events, ev, total, 0))
 		count(WD_CNT_LOST_RINGBUF);
+	return 0;
 }
 
 /* ---- file rights ------------------------------------------------------- */
 
 /*
- * Judge @right on @path for the current task. Returns 0 or -EACCES.
- * Objects on kernel-internal mounts (pipes, sockets, anon inodes reached
- * through /proc/PID/fd) have no path in the policy's namespace: they are
- * not file rules' business. A walk that fails is denied (fail closed).
+ * Judge @right on the object at (@dentry, @vfsmnt) for the current task.
+ * Returns 0 or -EACCES. Objects on kernel-internal mounts (pipes, sockets,
+ * anon inodes reached through /proc/PID/fd) have no path in the policy's
+ * namespace: file rules don't judge them. A walk that fails is denied
+ * (fail closed). Global: verified once for all callers.
  */
-static __always_inline int check_path(const struct path *path, __u32 right)
+__noinline int wd_check(__u64 dentry, __u64 vfsmnt, __u32 right)
 {
 	struct wd_task *t = task_mark(bpf_get_current_task_btf());
 	struct wd_verdict *v;
 	struct wd_agent *agent;
 	struct scratch *s;
 	struct walk w = {};
-	__u32 zero = 0, agent_id, rule, decision;
+	__u32 zero = 0, agent_id, rule, decision, flags = 0;
 	bool deny;
 
 	if (!t)
@@ -425,13 +429,14 @@ static __always_inline int check_path(const struct path *path, __u32 right)
 	if (!agent || !s || !agent->root_node)
 		return -EACCES;	/* marked, but no policy: never run unconfined */
 
-	if (walk_path(&w, s, path) == 0 && w.internal)
+	if (walk_path(&w, s, (struct dentry *)dentry, (struct vfsmount *)vfsmnt) == 0 &&
+	    w.internal)
 		return 0;
 	if (!w.done || w.foreign) {
 		count(WD_CNT_WALK_FAIL);
 		deny = true;
 		rule = WD_RULE_DEFAULT;
-		w.done = false;
+		flags = WD_EVF_UNRESOLVED;
 	} else {
 		v = decide(agent, s, w.depth, right);
 		if (!v)
@@ -447,8 +452,14 @@ static __always_inline int check_path(const struct path *path, __u32 right)
 		decision = WD_DEC_AUDIT;
 	else
 		decision = WD_DEC_DENY;
-	emit_file(s, &w, agent_id, right, decision, rule);
+	wd_emit(agent_id, EMIT_WHAT(right, decision, flags), rule, w.depth);
 	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+static __always_inline int check_file(struct file *file, __u32 right)
+{
+	return wd_check((__u64)BPF_CORE_READ(file, f_path.dentry),
+			(__u64)BPF_CORE_READ(file, f_path.mnt), right);
 }
 
 SEC("lsm/file_open")
@@ -461,11 +472,11 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 		return ret;
 	fmode = BPF_CORE_READ(file, f_mode);
 	if (fmode & FMODE_READ) {
-		err = check_path(&file->f_path, WD_RIGHT_READ);
+		err = check_file(file, WD_RIGHT_READ);
 		if (err)
 			return err;
 	}
 	if (fmode & FMODE_WRITE)
-		return check_path(&file->f_path, WD_RIGHT_WRITE);
+		return check_file(file, WD_RIGHT_WRITE);
 	return 0;
 }

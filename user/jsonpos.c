@@ -14,6 +14,8 @@ struct item_pos {
 
 struct jsonpos {
 	const char *text;
+	size_t *lines;		/* offset where each line starts */
+	size_t nlines;
 	struct item_pos *items;	/* sorted by item pointer once built */
 	size_t n, cap;
 };
@@ -23,9 +25,10 @@ struct scan {
 	struct jsonpos *jp;
 };
 
+/* As cJSON: every byte from 1 to 32 is white space. */
 static void skip_ws(struct scan *s)
 {
-	while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+	while (*s->p && (unsigned char)*s->p <= 32)
 		s->p++;
 }
 
@@ -97,7 +100,7 @@ static void scan_value(struct scan *s, size_t key_off)
 		skip_string(s);
 		break;
 	default:
-		while (*s->p && !strchr(",]} \t\r\n", *s->p))
+		while (*s->p && (unsigned char)*s->p > 32 && !strchr(",]}", *s->p))
 			s->p++;
 	}
 }
@@ -123,6 +126,40 @@ static int by_item(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void index_lines(struct jsonpos *jp)
+{
+	size_t cap = 64;
+
+	jp->lines = xmalloc(cap * sizeof(*jp->lines));
+	jp->lines[jp->nlines++] = 0;
+	for (const char *c = jp->text; *c; c++) {
+		if (*c != '\n')
+			continue;
+		if (jp->nlines == cap) {
+			cap *= 2;
+			jp->lines = xrealloc(jp->lines, cap * sizeof(*jp->lines));
+		}
+		jp->lines[jp->nlines++] = c - jp->text + 1;
+	}
+}
+
+/* Binary search in the line index: positions cost O(log lines), not O(offset). */
+static void offset_linecol(const struct jsonpos *jp, size_t off, int *line, int *col)
+{
+	size_t lo = 0, hi = jp->nlines;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (jp->lines[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = lo + 1;
+	*col = off - jp->lines[lo] + 1;
+}
+
 struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 {
 	struct jsonpos *jp = xcalloc(1, sizeof(*jp));
@@ -130,6 +167,7 @@ struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 	size_t next = 0;
 
 	jp->text = text;
+	index_lines(jp);
 	if (!strncmp(s.p, "\xef\xbb\xbf", 3))
 		s.p += 3;
 	scan_value(&s, SIZE_MAX);
@@ -153,6 +191,7 @@ void jsonpos_free(struct jsonpos *jp)
 	if (!jp)
 		return;
 	free(jp->items);
+	free(jp->lines);
 	free(jp);
 }
 
@@ -189,7 +228,7 @@ void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *
 		*line = *col = 1;
 		return;
 	}
-	text_linecol(jp->text, ip->value_off, line, col);
+	offset_linecol(jp, ip->value_off, line, col);
 }
 
 void jsonpos_key(const struct jsonpos *jp, const cJSON *item, int *line, int *col)
@@ -200,5 +239,25 @@ void jsonpos_key(const struct jsonpos *jp, const cJSON *item, int *line, int *co
 		*line = *col = 1;
 		return;
 	}
-	text_linecol(jp->text, ip->key_off == SIZE_MAX ? ip->value_off : ip->key_off, line, col);
+	offset_linecol(jp, ip->key_off == SIZE_MAX ? ip->value_off : ip->key_off, line, col);
+}
+
+long json_find_nul_escape(const char *text)
+{
+	bool in_string = false;
+
+	for (const char *c = text; *c; c++) {
+		if (!in_string) {
+			in_string = *c == '"';
+			continue;
+		}
+		if (*c == '"') {
+			in_string = false;
+		} else if (*c == '\\' && c[1]) {
+			if (c[1] == 'u' && !strncmp(c + 2, "0000", 4))
+				return c - text;
+			c++;	/* skip the escaped character */
+		}
+	}
+	return -1;
 }

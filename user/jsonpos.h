@@ -9,6 +9,7 @@
 #ifndef WARDEN_JSONPOS_H
 #define WARDEN_JSONPOS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -21,6 +22,13 @@ void jsonpos_free(struct jsonpos *jp);
 /* 1-based line and column (in bytes) of an item's value, or of its key. */
 void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *col);
 void jsonpos_key(const struct jsonpos *jp, const cJSON *item, int *line, int *col);
+
+/*
+ * Offset of the first "\u0000" escape inside a JSON string, or -1. cJSON
+ * would cut the string there without telling: "/tmp\u0000/x" would read as
+ * "/tmp".
+ */
+long json_find_nul_escape(const char *text);
 
 /* 1-based line and column of a byte offset into text. */
 void text_linecol(const char *text, size_t off, int *line, int *col);

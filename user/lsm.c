@@ -39,6 +39,34 @@ int lsm_active(struct sbuf *why)
 	return -EOPNOTSUPP;
 }
 
+/* With -vv: the verifier's statistics per program (its cost shows at every run). */
+static char stats_buf[64][512];
+
+static void want_verifier_stats(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (i >= 64)
+			break;
+		bpf_program__set_log_level(prog, 4);
+		bpf_program__set_log_buf(prog, stats_buf[i++], sizeof(stats_buf[0]));
+	}
+}
+
+static void print_verifier_stats(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (i >= 64)
+			break;
+		fprintf(stderr, "warden: verifier: %s: %s", bpf_program__name(prog), stats_buf[i++]);
+	}
+}
+
 int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 {
 	struct lsm_bpf *skel;
@@ -56,7 +84,11 @@ int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 		sb_printf(why, "cannot size the policy map: %s", strerror(-err));
 		goto err_destroy;
 	}
+	if (verbose >= 2)
+		want_verifier_stats(skel->obj);
 	err = lsm_bpf__load(skel);
+	if (verbose >= 2)
+		print_verifier_stats(skel->obj);
 	if (err) {
 		sb_printf(why, "cannot load the BPF LSM programs (%s); %s", strerror(-err),
 			  err == -EPERM ? "the kernel refused them: warden must run as root, and the "

@@ -169,7 +169,7 @@ static char *expand(struct parser *ps, const cJSON *item, const char *in)
 
 	while (*p) {
 		const char *val = NULL;
-		size_t skip = 0;
+		size_t skip = 0, vlen;
 
 		if (!strncmp(p, "${CWD}", 6)) {
 			val = ps->env->cwd;
@@ -185,20 +185,24 @@ static char *expand(struct parser *ps, const cJSON *item, const char *in)
 			sb_free(&sb);
 			return NULL;
 		}
-		if (!val) {
+		if (!skip) {
 			sb_putc(&sb, *p++);
 			continue;
 		}
-		if (!*val || *val != '/') {
+		if (!val || val[0] != '/') {
 			perr(ps, item, "%.*s has no absolute value here", (int)skip, p);
 			sb_free(&sb);
 			return NULL;
 		}
-		sb_puts(&sb, val);
 		p += skip;
-		/* "${CWD}/x" with CWD "/" or "/a/": one separator, not two. */
-		while (sb.len > 1 && sb.buf[sb.len - 1] == '/' && (*p == '/' || !*p))
-			sb.len--;
+		/* The value without trailing '/', so "${HOME}" stays an exact path... */
+		vlen = strlen(val);
+		while (vlen > 1 && val[vlen - 1] == '/')
+			vlen--;
+		sb_put(&sb, val, vlen);
+		/* ...and "${CWD}/x" with CWD "/" is "/x", not "//x". */
+		if (vlen == 1 && *p == '/')
+			p++;
 	}
 	sb_putc(&sb, '\0');
 	return sb.buf;
@@ -220,6 +224,10 @@ static bool check_path(struct parser *ps, const cJSON *item, char *path, bool *s
 	}
 	if (len >= WD_PATH_MAX) {
 		perr(ps, item, "path is %zu bytes long; the limit is %d", len, WD_PATH_MAX - 1);
+		return false;
+	}
+	if (strstr(path, "//")) {
+		perr(ps, item, "path \"%s\" is not normalised: empty component (\"//\")", path);
 		return false;
 	}
 	*subtree = path[len - 1] == '/';
@@ -344,29 +352,39 @@ static int by_rule_path(const void *a, const void *b)
 	return c ? c : (int)x->subtree - (int)y->subtree;
 }
 
+static int by_rule_path_then_order(const void *a, const void *b)
+{
+	const struct file_rule *x = *(struct file_rule *const *)a, *y = *(struct file_rule *const *)b;
+	int c = by_rule_path(a, b);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
 static void check_contradictions(struct parser *ps, struct policy *p)
 {
 	struct file_rule **v = xcalloc(p->nrules, sizeof(*v));
-	size_t n = 0;
+	size_t n = 0, start = 0;
 
 	for (size_t i = 0; i < p->nrules; i++)
 		if (p->rules[i].path)
 			v[n++] = &p->rules[i];
-	qsort(v, n, sizeof(*v), by_rule_path);
-	for (size_t i = 1; i < n; i++) {
-		struct file_rule *a = v[i - 1], *b = v[i];
-
-		if (by_rule_path(&a, &b))
+	qsort(v, n, sizeof(*v), by_rule_path_then_order);
+	/* Within each group of rules on one path, in file order. */
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && (i == start || !by_rule_path(&v[start], &v[i])))
 			continue;
-		if ((a->allow & b->deny) || (a->deny & b->allow)) {
-			struct file_rule *first = a->line < b->line || (a->line == b->line && a->col < b->col) ? a : b;
-			struct file_rule *second = first == a ? b : a;
-
-			sb_printf(ps->err, "%s:%d:%d: rule contradicts the rule at line %d on the same path \"%s%s\"\n",
-				  ps->file, second->line, second->col, first->line, first->path,
-				  first->subtree && strcmp(first->path, "/") ? "/" : "");
-			ps->errors++;
+		for (size_t a = start; a < i; a++) {
+			for (size_t b = start; b < a; b++) {
+				if (!((v[a]->allow & v[b]->deny) || (v[a]->deny & v[b]->allow)))
+					continue;
+				sb_printf(ps->err, "%s:%d:%d: rule contradicts the rule at line %d on the same path \"%s%s\"\n",
+					  ps->file, v[a]->line, v[a]->col, v[b]->line, v[b]->path,
+					  v[b]->subtree && strcmp(v[b]->path, "/") ? "/" : "");
+				ps->errors++;
+				break;
+			}
 		}
+		start = i;
 	}
 	free(v);
 }
@@ -483,6 +501,16 @@ int policy_parse(const char *file, const char *text, size_t len, const struct po
 		sb_printf(err, "%s:%d:%d: NUL byte in policy text\n", file, line, col);
 		return -EINVAL;
 	}
+	{
+		long nul = json_find_nul_escape(text);
+
+		if (nul >= 0) {
+			text_linecol(text, nul, &line, &col);
+			sb_printf(err, "%s:%d:%d: \\u0000 in a string: a NUL would cut the string short\n",
+				  file, line, col);
+			return -EINVAL;
+		}
+	}
 	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {
 		const char *at = end ? end : cJSON_GetErrorPtr();
@@ -585,11 +613,13 @@ struct tnode {
 /* Order paths so that a directory comes right before everything below it. */
 static int path_cmp(const char *a, const char *b)
 {
+	/* '/' sorts right after the end of a string, before every other byte. */
 	for (;; a++, b++) {
-		unsigned char x = *a == '/' ? 1 : *a, y = *b == '/' ? 1 : *b;
+		int x = *a == '/' ? 1 : *a ? (unsigned char)*a + 1 : 0;
+		int y = *b == '/' ? 1 : *b ? (unsigned char)*b + 1 : 0;
 
 		if (x != y || !x)
-			return (int)x - (int)y;
+			return x - y;
 	}
 }
 
@@ -602,23 +632,28 @@ static int by_path_idx(const void *a, const void *b)
 	return path_cmp(x->path, y->path);
 }
 
-/* Fold rule @idx into a node's own verdicts: deny wins between rules on one path. */
+/*
+ * Fold rule @idx into a node's own verdicts. Between rules on one path, deny
+ * wins; between rules with the same action, the first in the file decides
+ * (and its "audit" counts), as in policy_decide_reference().
+ */
+static bool verdict_beats(uint8_t act, uint32_t idx, const struct wd_verdict *cur)
+{
+	if (cur->action == WD_ACT_NONE)
+		return true;
+	if (act != cur->action)
+		return act == WD_ACT_DENY;
+	return idx < cur->rule;
+}
+
 static void add_rule(struct wd_verdict *v, const struct file_rule *r, uint32_t idx)
 {
 	for (int i = 0; i < WD_RIGHT_COUNT; i++) {
 		uint8_t bit = 1u << i;
 		uint8_t act = (r->deny & bit) ? WD_ACT_DENY : (r->allow & bit) ? WD_ACT_ALLOW : 0;
 
-		if (!act)
-			continue;
-		if (v[i].action == WD_ACT_NONE || (act == WD_ACT_DENY && v[i].action != WD_ACT_DENY) ||
-		    (act == v[i].action && idx < v[i].rule)) {
-			v[i].action = act;
-			v[i].rule = idx;
-			v[i].audit = r->audit;
-		} else if (act == v[i].action) {
-			v[i].audit |= r->audit;
-		}
+		if (act && verdict_beats(act, idx, &v[i]))
+			v[i] = (struct wd_verdict){ .rule = idx, .action = act, .audit = r->audit };
 	}
 }
 
@@ -674,18 +709,12 @@ static long build_tree(const struct policy *p, struct tnode **out)
 	return n;
 }
 
-/* Decide an exact path's verdict from its own rules, else its subtree verdict. */
+/* An exact path's verdict: its own exact and subtree rules (same length), else inherited. */
 static struct wd_verdict fold_exact(const struct wd_verdict *ex, const struct wd_verdict *own_sub,
 				    const struct wd_verdict *sub_eff)
 {
-	if (ex->action && own_sub->action) {
-		/* Same path, same length: deny wins the tie. */
-		if (ex->action == WD_ACT_DENY)
-			return *ex;
-		if (own_sub->action == WD_ACT_DENY)
-			return *own_sub;
-		return *ex;
-	}
+	if (ex->action && own_sub->action)
+		return verdict_beats(ex->action, ex->rule, own_sub) ? *ex : *own_sub;
 	if (ex->action)
 		return *ex;
 	return *sub_eff;

@@ -135,9 +135,15 @@ void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	char tmp[256];
+
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	if (n < (int)sizeof(tmp)) {
+		sb_put(sb, tmp, n);
+		return;
+	}
 	sb_grow(sb, n + 1);
 	va_start(ap, fmt);
 	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);

@@ -14,24 +14,31 @@ vmtest=$repo/tools/vmtest
 logdir=$repo/build/vm
 mkdir -p "$logdir"
 out=$(mktemp -d "${TMPDIR:-/tmp}/vmtest-selftest.XXXXXX")
-bg=
+bg='' fg='' # vmtest runs in the background and in the foreground
 cleanup() {
-	[[ -z $bg ]] || kill "$bg" 2>/dev/null
+	# vmtest kills its qemu when terminated.
+	for p in $fg $bg; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$out"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 start=$SECONDS
 passed=0 failed=0
 
-# vm ID [VMTEST-ARGS...]: run vmtest with its stdout in $out/ID.out, stderr
-# in $out/ID.err, exit status in $out/ID.rc, console log in
-# build/vm/selftest-ID.log.
+# vm ID [VMTEST-ARGS...]: run vmtest (or $VMTEST) with its stdout in
+# $out/ID.out, stderr in $out/ID.err, exit status in $out/ID.rc, console
+# log in build/vm/selftest-ID.log.  (In the background and waited for, so
+# that an interruption can stop it.)
 vm() {
 	local id=$1
 	shift
-	WARDEN_VM_LOG=$logdir/selftest-$id.log "$vmtest" "$@" \
-		>"$out/$id.out" 2>"$out/$id.err" </dev/null
+	WARDEN_VM_LOG=$logdir/selftest-$id.log "${VMTEST:-$vmtest}" "$@" \
+		>"$out/$id.out" 2>"$out/$id.err" </dev/null &
+	fg=$!
+	wait "$fg"
 	echo $? >"$out/$id.rc"
+	fg=
 }
 rc() { cat "$out/$1.rc"; }
 
@@ -69,7 +76,9 @@ vm true -- true
 expect "true exits 0" true 0
 
 # 4. The hang waits for its timeout while the guest idles: run it meanwhile.
-vm hang --timeout 30 -- sleep 100000 &
+# ($bg is vmtest itself, so that killing it on interruption stops qemu.)
+WARDEN_VM_LOG=$logdir/selftest-hang.log "$vmtest" --timeout 30 -- sleep 100000 \
+	>"$out/hang.out" 2>"$out/hang.err" </dev/null &
 bg=$!
 
 # 2.
@@ -134,10 +143,8 @@ dyn=$(command -v env)
 if ldd "$dyn" >/dev/null 2>&1; then
 	cp "$dyn" "$scratch/build/bin/dyn-env"
 	# shellcheck disable=SC2016 # expanded in the guest
-	WARDEN_VM_LOG=$logdir/selftest-dynlib.log "$scratch/tools/vmtest" -- \
-		/warden/build/bin/dyn-env WARDEN_OK=yes sh -c 'echo "dyn: $WARDEN_OK"' \
-		>"$out/dynlib.out" 2>"$out/dynlib.err" </dev/null
-	echo $? >"$out/dynlib.rc"
+	VMTEST=$scratch/tools/vmtest vm dynlib -- \
+		/warden/build/bin/dyn-env WARDEN_OK=yes sh -c 'echo "dyn: $WARDEN_OK"'
 	if [[ $(rc dynlib) == 0 ]] && grep -qx 'dyn: yes' "$out/dynlib.out"; then
 		result "dynamically linked program from build/ runs" dynlib 1
 	else
@@ -149,6 +156,7 @@ fi
 
 # 4, collected.
 wait "$bg"
+echo $? >"$out/hang.rc"
 bg=
 expect "hang times out with 124" hang 124 "vmtest: timeout after 30 s"
 
