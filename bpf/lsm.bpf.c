@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Warden's BPF LSM programs: who belongs to an agent, and what it may do
- * to files.
+ * Warden's BPF LSM programs: who belongs to an agent, what it may do to
+ * files, and what no agent may do at all.
  *
  * Identity: every task of an agent instance carries a wd_task in task local
  * storage. Userspace marks the first task (through a pidfd) before it runs
  * a single instruction of the agent's program; task_alloc copies the mark to
  * every new task and thread, so the mark survives fork, exec, setsid and
- * double fork, and can't be shed by the agent.
+ * double fork, and the agent cannot shed it.
  *
  * Files: the policy's paths are compiled into a tree of components
  * (struct wd_node). An access walks the object's dentries up to the task's
  * root (crossing mounts), then descends the tree from "/" one component at
  * a time; the deepest node reached decides. Work per access is bounded by
- * the path's depth, never by the number of rules.
+ * the path's depth, never by the number of rules. Rule objects that existed
+ * at load time are also known by inode: any dentry on the walk that is one
+ * of them judges the access again from that node, and both must allow, so
+ * an alias (bind mount, hard link, another mount namespace) gains nothing.
+ *
+ * The heavy parts are global functions (wd_judge, wd_emit, ...): the
+ * verifier checks each once, however many hooks call it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,11 +29,27 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EACCES 13
+#define EPERM 1
 #define ENOMEM 12
+#define EACCES 13
+#define EXDEV 18
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define MNT_INTERNAL 0x4000
+#define PROT_EXEC 0x4
+#define VM_EXEC 0x4
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#define RENAME_EXCHANGE 0x2
+#define TIOCSTI 0x5412
+#define TIOCLINUX 0x541c
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define BPF_FS_MAGIC 0xcafe4a11
+
+/* wd_judge() flags, above the right in its third argument. */
+#define JUDGE_QUIET 0x100	/* no event; return the allowed mask (see wd_mask) */
+#define JUDGE_SKIP_FOREIGN 0x200	/* not under this mount: return 1, no event */
+#define MASK_NODE (1 << 8)	/* wd_mask: rules exist at or below this path */
 
 /* Set by userspace before load. */
 const volatile __u32 warden_tgid = 0;	/* the warden process itself */
@@ -50,9 +72,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, WD_NODES_MAX);
-	__type(key, struct wd_node_key);
-	__type(value, struct wd_node);
+	/* Sizes, not BTF types: clang 14 emits wd_node only as a forward declaration. */
+	__uint(key_size, sizeof(struct wd_node_key));
+	__uint(value_size, sizeof(struct wd_node));
 } nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WD_NODES_MAX);
+	__type(key, struct wd_inode_key);
+	__type(value, struct wd_node_key);
+} inodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -66,11 +97,59 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Per-CPU scratch: too big for the 512-byte BPF stack. */
+struct walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u32 depth;		/* components collected into comp[] */
+	__u32 root_node;	/* policy whose inode rules apply; 0 = none */
+	__u32 id_depth;		/* components below the deepest identity match */
+	struct wd_node_key id_key;	/* that match's node; .len == ~0 = none */
+	bool done;		/* reached the task's root or the global root */
+	bool internal;		/* object lives on a kernel-internal mount */
+	bool foreign;		/* reached a root that is not the task's root */
+};
+
+struct match {
+	struct wd_node_key key;	/* the deepest node reached */
+	__u32 id;		/* its id */
+	__u32 left;		/* components to match: comp[left - 1] .. comp[0] */
+	bool all;		/* every component matched a node */
+};
+
+struct emit {
+	__u32 off;		/* bytes written to data[] */
+	__u32 limit;		/* stop before this offset */
+	__u32 left;		/* components still to write, root side first */
+	bool trunc;		/* sticky until wd_emit starts the next event */
+};
+
+#define DENTRY_MOUNTS_MAX 4
+
+struct mounts {
+	__u64 cand[DENTRY_MOUNTS_MAX];	/* struct mount *, in the agent's namespace */
+	__u64 ns;		/* struct mnt_namespace * of the agent */
+	__u64 pos;		/* iteration: current mount, or list_head */
+	__u64 head;		/* iteration (before 6.8): the list head */
+	__u32 n;
+	bool more;		/* more mounts than we look at: fail closed */
+};
+
+/*
+ * Per-CPU scratch: too big for the 512-byte BPF stack, which the chain of
+ * calls shares. Loop state lives here as well: the bpf_loop callbacks find
+ * it themselves. Only scalars and kernel pointers: a map value pointer
+ * stored here would lose its type for the verifier.
+ */
 #define WD_EV_DATA (2 * WD_PATH_MAX + 2 * (WD_NAME_MAX + 1))
 struct scratch {
 	struct dentry *comp[WD_WALK_MAX];	/* leaf first */
-	char name[WD_NAME_WORDS * 8];
+	__u64 name[WD_NAME_WORDS];
+	struct walk w;
+	struct match m;
+	struct emit e;
+	struct mounts mo;
 	struct wd_event ev;
 	char data[WD_EV_DATA];			/* path, then exe */
 };
@@ -86,6 +165,13 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
 static __always_inline void count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
@@ -99,56 +185,60 @@ static __always_inline struct wd_task *task_mark(struct task_struct *task)
 	return bpf_task_storage_get(&tasks, task, 0, 0);
 }
 
-/* ---- identity ---------------------------------------------------------- */
-
-SEC("lsm/task_alloc")
-int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+static __always_inline struct wd_task *current_mark(void)
 {
-	struct wd_task *parent, *child;
-
-	if (ret)
-		return ret;
-	parent = task_mark(bpf_get_current_task_btf());
-	if (!parent)
-		return 0;
-	child = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!child) {
-		/* A child we cannot mark would run unconfined: refuse the fork. */
-		count(WD_CNT_TRACK_FAIL);
-		return -ENOMEM;
-	}
-	*child = *parent;
-	return 0;
+	return task_mark(bpf_get_current_task_btf());
 }
+
+/*
+ * The verifier checks a program's global functions once per program; the
+ * pieces below are global so that each is checked once, small, instead of
+ * once per caller, inlined into one large state space.
+ */
 
 /* ---- path walk --------------------------------------------------------- */
 
-struct walk {
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct dentry *root_dentry;
-	struct vfsmount *root_mnt;
-	struct scratch *s;
-	__u32 depth;		/* components collected into s->comp */
-	bool done;		/* reached the task's root or the global root */
-	bool internal;		/* object lives on a kernel-internal mount */
-	bool foreign;		/* reached a root that is not the task's root */
-};
+/* Is dentry @d one of the policy's rule objects? Remember the deepest. */
+static __always_inline void identity_check(struct walk *w, struct dentry *d)
+{
+	struct wd_inode_key key = {};
+	struct wd_node_key *node;
+	struct inode *inode;
+
+	if (!w->root_node || w->id_key.len != ~0u)
+		return;
+	inode = BPF_CORE_READ(d, d_inode);
+	if (!inode)
+		return;
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.root = w->root_node;
+	node = bpf_map_lookup_elem(&inodes, &key);
+	if (!node)
+		return;
+	w->id_key = *node;
+	w->id_depth = w->depth;
+}
 
 static long walk_step(__u32 i, void *arg)
 {
-	struct walk *w = arg;
-	struct dentry *d = w->dentry, *parent;
-	struct vfsmount *vfsmnt = w->vfsmnt;
-	struct mount *mnt;
+	struct scratch *s = scratch_get();
+	struct dentry *d, *parent;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt, *up;
+	struct walk *w;
 
+	if (!s)
+		return 1;
+	w = &s->w;
+	d = w->dentry;
+	vfsmnt = w->vfsmnt;
+	identity_check(w, d);
 	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = true;
 		return 1;
 	}
 	if (d == BPF_CORE_READ(vfsmnt, mnt_root)) {
-		struct mount *up;
-
 		mnt = container_of(vfsmnt, struct mount, mnt);
 		up = BPF_CORE_READ(mnt, mnt_parent);
 		if (up == mnt) {
@@ -163,154 +253,208 @@ static long walk_step(__u32 i, void *arg)
 	}
 	parent = BPF_CORE_READ(d, d_parent);
 	if (parent == d) {
-		/* Detached dentry tree (unlinked directory, internal fs). */
+		/* Top of a dentry tree that is not a mount root: disconnected
+		 * (open_by_handle_at) or not under this mount. */
 		w->done = true;
 		w->foreign = true;
 		return 1;
 	}
 	if (w->depth >= WD_WALK_MAX)
 		return 1;
-	w->s->comp[w->depth & (WD_WALK_MAX - 1)] = d;
+	s->comp[w->depth & (WD_WALK_MAX - 1)] = d;
 	w->depth++;
 	w->dentry = parent;
 	return 0;
 }
 
-/* Collect the components of (@dentry, @vfsmnt), leaf first, into s->comp. */
-static __always_inline int walk_path(struct walk *w, struct scratch *s, struct dentry *dentry,
-				     struct vfsmount *vfsmnt)
+/*
+ * Collect the components of (@dentry, @vfsmnt), leaf first, into s->comp,
+ * up to the task's root, noting rule objects of policy @root_node met on
+ * the way. Returns 0 when the walk reached a root (see s->w).
+ */
+__noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	int mnt_flags;
+	struct scratch *s = scratch_get();
+	struct walk *w;
 
-	w->s = s;
-	w->dentry = dentry;
-	w->vfsmnt = vfsmnt;
+	if (!s)
+		return -1;
+	w = &s->w;
+	w->dentry = (struct dentry *)dentry;
+	w->vfsmnt = (struct vfsmount *)vfsmnt;
 	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	w->depth = 0;
+	w->id_depth = 0;
+	w->root_node = root_node;
+	w->id_key.len = ~0u;
 	w->done = false;
 	w->foreign = false;
-	mnt_flags = BPF_CORE_READ(vfsmnt, mnt_flags);
-	w->internal = mnt_flags & MNT_INTERNAL;
-	bpf_loop(2 * WD_WALK_MAX, walk_step, w, 0);
+	w->internal = BPF_CORE_READ((struct vfsmount *)vfsmnt, mnt_flags) & MNT_INTERNAL;
+	bpf_loop(2 * WD_WALK_MAX, walk_step, NULL, 0);
 	return w->done ? 0 : -1;
 }
 
 /* ---- policy lookup ----------------------------------------------------- */
 
-struct match {
-	struct scratch *s;
-	struct wd_node *node;	/* deepest node reached */
-	__u32 left;		/* components not yet matched; loop index base */
-	bool all;		/* every component matched a node */
-};
-
 /*
- * Word at a time: at most 32 iterations for the longest name, which keeps
- * both the verifier and the hot path short. Bytes past @len in the last
- * word are masked off, so what follows the name in the buffer never counts.
+ * Names are hashed and compared as zero-padded 64-bit words: 4 words for
+ * names up to 32 bytes, 8 up to 64, else 32 (WD_NAME_WORDS). Each class is
+ * straight-line code; user/policy.c hashes the same way.
  */
-static __always_inline __u64 name_word(const char *name, __u32 i, __u32 len)
-{
-	__u64 w = *(const __u64 *)(name + i * 8);
-
-	if (i * 8 + 8 > len)
-		w &= (1ULL << ((len & 7) * 8)) - 1;
-	return w;
-}
-
-static __noinline __u64 name_hash(const char *name, __u32 len)
+static __always_inline __u64 words_hash(const __u64 *w, const int n)
 {
 	__u64 h = WD_FNV_OFFSET;
 
-	for (__u32 i = 0; i < WD_NAME_WORDS; i++) {
-		if (i * 8 >= len)
-			break;
-		h ^= name_word(name, i, len);
+#pragma unroll
+	for (int i = 0; i < n; i++) {
+		h ^= w[i];
 		h *= WD_FNV_PRIME;
 	}
 	return h;
 }
 
-/* @b is zero-padded (a node's name): compare whole words. */
-static __noinline bool name_equal(const char *a, const char *b, __u32 len)
+static __always_inline bool words_equal(const __u64 *a, const __u64 *b, const int n)
 {
-	for (__u32 i = 0; i < WD_NAME_WORDS; i++) {
-		if (i * 8 >= len)
-			break;
-		if (name_word(a, i, len) != *(const __u64 *)(b + i * 8))
-			return false;
-	}
-	return true;
+	__u64 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < n; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+static __always_inline void words_zero(__u64 *w, const int n)
+{
+#pragma unroll
+	for (int i = 0; i < n; i++)
+		w[i] = 0;
+}
+
+#define FIND_CHILD(n)								\
+	do {									\
+		words_zero(w, n);						\
+		if (bpf_probe_read_kernel(w, len, name))			\
+			return 0;						\
+		key.hash = words_hash(w, n);					\
+		child = bpf_map_lookup_elem(&nodes, &key);			\
+		if (!child || !words_equal(w, (const __u64 *)child->name, n))	\
+			return 0;						\
+		goto found;							\
+	} while (0)
+
+/*
+ * Does node @parent have a child named like @dentry? If so, it becomes
+ * s->m's node and 1 is returned. The hash only finds; the name decides.
+ */
+__noinline int wd_child(__u32 parent, __u64 dentry)
+{
+	struct scratch *s = scratch_get();
+	struct wd_node_key key = { .parent = parent };
+	const unsigned char *name;
+	struct wd_node *child;
+	__u64 *w;
+	__u32 len;
+
+	if (!s)
+		return 0;
+	w = s->name;
+	len = BPF_CORE_READ((struct dentry *)dentry, d_name.len);
+	if (len == 0 || len > WD_NAME_MAX)
+		return 0;	/* no rule can name it */
+	name = BPF_CORE_READ((struct dentry *)dentry, d_name.name);
+	key.len = len;
+	if (len <= 32)
+		FIND_CHILD(4);
+	if (len <= 64)
+		FIND_CHILD(8);
+	FIND_CHILD(WD_NAME_WORDS);
+found:
+	s->m.key = key;
+	s->m.id = child->id;
+	return 1;
 }
 
 static long match_step(__u32 i, void *arg)
 {
-	struct match *m = arg;
-	struct scratch *s = m->s;
-	struct wd_node_key key = {};
-	struct wd_node *child;
-	struct dentry *d;
-	const unsigned char *name;
-	__u32 len;
+	struct scratch *s = scratch_get();
+	struct match *m;
 
+	if (!s)
+		return 1;
+	m = &s->m;
 	if (i >= m->left)
 		return 1;
-	d = s->comp[(m->left - 1 - i) & (WD_WALK_MAX - 1)];
-	len = BPF_CORE_READ(d, d_name.len);
-	if (len == 0 || len > WD_NAME_MAX)
-		return 1;	/* no rule can name it */
-	name = BPF_CORE_READ(d, d_name.name);
-	if (bpf_probe_read_kernel(s->name, len & WD_NAME_MAX, name))
+	if (!wd_child(m->id, (__u64)s->comp[(m->left - 1 - i) & (WD_WALK_MAX - 1)]))
 		return 1;
-	key.parent = m->node->id;
-	key.len = len;
-	key.hash = name_hash(s->name, len);
-	child = bpf_map_lookup_elem(&nodes, &key);
-	if (!child || !name_equal(s->name, child->name, len))
-		return 1;
-	m->node = child;
 	if (i + 1 == m->left)
 		m->all = true;
 	return 0;
 }
 
-/* The verdict of @agent's policy for @right on the walked path. */
-static __always_inline struct wd_verdict *decide(struct wd_agent *agent, struct scratch *s,
-						 __u32 depth, __u32 right)
+/*
+ * From the node under key (@parent, @len, @hash), descend through the
+ * walked components s->comp[@depth - 1] .. s->comp[0]; the deepest node
+ * reached is left in s->m. Returns 0, or -1 if the start node is missing.
+ */
+__noinline int wd_descend(__u32 parent, __u32 len, __u64 hash, __u32 depth)
 {
-	struct wd_node_key root = { .parent = 0, .len = 0, .hash = agent->root_node };
-	struct match m = { .s = s, .left = depth };
+	struct wd_node_key key = { .parent = parent, .len = len, .hash = hash };
+	struct scratch *s = scratch_get();
+	struct wd_node *start;
 
-	m.node = bpf_map_lookup_elem(&nodes, &root);
-	if (!m.node)
-		return NULL;
-	m.all = depth == 0;
-	bpf_loop(WD_WALK_MAX, match_step, &m, 0);
-	if (right >= WD_RIGHT_COUNT)
-		return NULL;
-	return m.all ? &m.node->exact[right] : &m.node->subtree[right];
+	if (!s)
+		return -1;
+	start = bpf_map_lookup_elem(&nodes, &key);
+	if (!start)
+		return -1;
+	s->m.key = key;
+	s->m.id = start->id;
+	s->m.left = depth;
+	s->m.all = depth == 0;
+	bpf_loop(WD_WALK_MAX, match_step, NULL, 0);
+	return 0;
+}
+
+/* The node wd_descend() reached, and whether it is the whole path. */
+static __always_inline struct wd_node *descended(struct scratch *s, bool *all)
+{
+	struct wd_node_key key = s->m.key;
+
+	*all = s->m.all;
+	return bpf_map_lookup_elem(&nodes, &key);
+}
+
+/* A copy of the verdict for @right; constant offsets only, as the verifier likes. */
+static __always_inline int verdict_of(struct wd_node *node, bool all, __u32 right,
+				      struct wd_verdict *out)
+{
+	struct wd_verdict *arr = all ? node->exact : node->subtree;
+
+	switch (right) {
+	case WD_RIGHT_READ: *out = arr[WD_RIGHT_READ]; return 0;
+	case WD_RIGHT_WRITE: *out = arr[WD_RIGHT_WRITE]; return 0;
+	case WD_RIGHT_CREATE: *out = arr[WD_RIGHT_CREATE]; return 0;
+	case WD_RIGHT_DELETE: *out = arr[WD_RIGHT_DELETE]; return 0;
+	case WD_RIGHT_EXEC: *out = arr[WD_RIGHT_EXEC]; return 0;
+	}
+	return -1;
 }
 
 /* ---- events ------------------------------------------------------------ */
 
-struct emit {
-	struct scratch *s;
-	__u32 off;		/* bytes written to s->data */
-	__u32 limit;		/* stop before this offset */
-	__u32 left;		/* components still to write, root side first */
-	bool trunc;
-};
-
 static long emit_step(__u32 i, void *arg)
 {
-	struct emit *e = arg;
-	struct scratch *s = e->s;
+	struct scratch *s = scratch_get();
 	struct dentry *d;
+	struct emit *e;
 	__u32 len;
 	long n;
 
+	if (!s)
+		return 1;
+	e = &s->e;
 	if (i >= e->left)
 		return 1;
 	if (e->off + WD_NAME_MAX + 1 >= e->limit) {
@@ -328,19 +472,25 @@ static long emit_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Append the walked path (s->comp, @depth components) to s->data. */
-static __always_inline __u32 emit_path(struct scratch *s, __u32 off, __u32 depth, bool *trunc)
+/* Append the walked path (s->comp, @depth components) at s->data + @off; its length. */
+__noinline int wd_emit_path(__u32 off, __u32 depth)
 {
-	struct emit e = { .s = s, .off = off, .limit = off + WD_PATH_MAX, .left = depth };
+	struct scratch *s = scratch_get();
+	struct emit *e;
 
+	off &= WD_PATH_MAX - 1;	/* callers pass a path length: < WD_PATH_MAX */
+	if (!s)
+		return 0;
 	if (depth == 0) {
 		s->data[off & (2 * WD_PATH_MAX - 1)] = '/';
 		return 1;
 	}
-	bpf_loop(WD_WALK_MAX, emit_step, &e, 0);
-	if (e.trunc)
-		*trunc = true;
-	return e.off - off;
+	e = &s->e;
+	e->off = off;
+	e->limit = off + WD_PATH_MAX;
+	e->left = depth;
+	bpf_loop(WD_WALK_MAX, emit_step, NULL, 0);
+	return e->off - off;
 }
 
 static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
@@ -359,124 +509,740 @@ static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
-/*
- * Report a file decision. s->comp holds the walk of the object (@depth
- * components); the exe walk reuses it, so the object's path goes first.
- * A global function: the verifier checks it once, not at every caller.
- */
-#define EMIT_WHAT(right, decision, flags) ((right) | (decision) << 8 | (flags) << 16)
+/* what: right (or enum wd_tamper) | decision << 8 | flags << 16; type: enum wd_event_type */
+#define EMIT_WHAT(type, right, decision, flags) \
+	((right) | (decision) << 8 | (flags) << 16 | (__u64)(type) << 32)
+#define NO_PATH 0xffffffffu
 
-__noinline int wd_emit(__u32 agent, __u32 what, __u32 rule, __u32 depth)
+/*
+ * Send one event. When @depth is not NO_PATH, s->comp holds the walk of the
+ * object (@depth components); the exe walk then reuses it, so the object's
+ * path is written first. @aux is target tgid << 32 | aux for tamper events.
+ */
+__noinline int wd_emit(__u32 agent, __u64 what, __u32 rule, __u32 depth, __u64 aux)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct scratch *s;
+	struct scratch *s = scratch_get();
 	struct wd_event *ev;
 	struct file *exe;
-	struct walk xw = {};
-	bool trunc = false;
-	__u32 zero = 0, path_len, exe_len = 0, total;
+	__u32 path_len = 0, exe_len = 0, total;
 
-	s = bpf_map_lookup_elem(&scratch_map, &zero);
 	if (!s)
 		return 0;
 	ev = &s->ev;
 	fill_task(ev, agent);
-	ev->type = WD_EV_FILE;
+	ev->type = what >> 32;
 	ev->right = what & 0xff;
 	ev->decision = (what >> 8) & 0xff;
+	ev->flags = (what >> 16) & 0xffff;
 	ev->rule = rule;
-	ev->flags = what >> 16;
-	path_len = emit_path(s, 0, depth, &trunc);
+	ev->target = aux >> 32;
+	ev->aux = (__u32)aux;
+	s->e.trunc = false;
+	if (depth != NO_PATH)
+		path_len = wd_emit_path(0, depth) & (WD_PATH_MAX - 1);
 	exe = BPF_CORE_READ(task, mm, exe_file);
-	if (exe && walk_path(&xw, s, BPF_CORE_READ(exe, f_path.dentry),
-			     BPF_CORE_READ(exe, f_path.mnt)) == 0)
-		exe_len = emit_path(s, path_len, xw.depth, &trunc);
-	if (trunc)
+	if (exe && wd_walk((__u64)BPF_CORE_READ(exe, f_path.dentry),
+			   (__u64)BPF_CORE_READ(exe, f_path.mnt), 0) == 0)
+		exe_len = wd_emit_path(path_len, s->w.depth) & (WD_PATH_MAX - 1);
+	if (s->e.trunc)
 		ev->flags |= WD_EVF_PATH_TRUNC;
 	ev->path_len = path_len;
 	ev->exe_len = exe_len;
 	/* Header and data are adjacent in scratch: one copy into the ring. */
-	total = sizeof(*ev) + ((path_len + exe_len) & (2 * WD_PATH_MAX - 1));
+	total = sizeof(*ev) + path_len + exe_len;
 	if (bpf_ringbuf_output(&events, ev, total, 0))
 		count(WD_CNT_LOST_RINGBUF);
 	return 0;
 }
 
-/* ---- file rights ------------------------------------------------------- */
+static __always_inline __u32 decision_for(struct wd_agent *agent, bool deny)
+{
+	if (!deny)
+		return WD_DEC_ALLOW;
+	return agent->mode == WD_MODE_AUDIT ? WD_DEC_AUDIT : WD_DEC_DENY;
+}
+
+/* ---- protections ------------------------------------------------------- */
 
 /*
- * Judge @right on the object at (@dentry, @vfsmnt) for the current task.
- * Returns 0 or -EACCES. Objects on kernel-internal mounts (pipes, sockets,
- * anon inodes reached through /proc/PID/fd) have no path in the policy's
- * namespace: file rules don't judge them. A walk that fails is denied
- * (fail closed). Global: verified once for all callers.
+ * What no agent may do, whatever its policy. Returns 0 or -EPERM; only
+ * called for marked tasks. Global: verified once.
  */
-__noinline int wd_check(__u64 dentry, __u64 vfsmnt, __u32 right)
+#define TAMPER_QUIET 0x80	/* in wd_tamper's @what: a probe, deny without an event */
+#define PTRACE_MODE_NOAUDIT 0x04
+
+__noinline int wd_tamper(__u32 agent_id, __u32 what, __u32 target, __u32 aux)
 {
-	struct wd_task *t = task_mark(bpf_get_current_task_btf());
-	struct wd_verdict *v;
+	struct wd_agent *agent = bpf_map_lookup_elem(&agents, &agent_id);
+	__u32 decision;
+
+	if (!agent)
+		return -EPERM;
+	decision = decision_for(agent, true);
+	if (what & TAMPER_QUIET)
+		return decision == WD_DEC_DENY ? -EPERM : 0;
+	wd_emit(agent_id, EMIT_WHAT(WD_EV_TAMPER, what, decision, 0), WD_RULE_DEFAULT, NO_PATH,
+		(__u64)target << 32 | aux);
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+static __always_inline int deny_agents(__u32 what)
+{
+	struct wd_task *t = current_mark();
+
+	return t ? wd_tamper(t->agent, what, 0, 0) : 0;
+}
+
+/* May the current task (an agent's, or not) act on @target? */
+static __always_inline int outside_instance(struct task_struct *target, __u32 what, __u32 aux)
+{
+	struct wd_task *t = current_mark(), *o;
+
+	if (!t)
+		return 0;
+	o = task_mark(target);
+	if (o && o->agent == t->agent)
+		return 0;	/* an agent manages its own processes */
+	return wd_tamper(t->agent, what, BPF_CORE_READ(target, tgid), aux);
+}
+
+/* ---- file rights ------------------------------------------------------- */
+
+static __always_inline bool special_fs(struct dentry *d, __u32 right, __u32 *what)
+{
+	unsigned long magic = BPF_CORE_READ(d, d_sb, s_magic);
+
+	if (right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
+		return false;
+	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) {
+		*what = WD_TAMPER_CGROUP;
+		return true;
+	}
+	if (magic == BPF_FS_MAGIC) {
+		*what = WD_TAMPER_BPFFS;
+		return true;
+	}
+	return false;
+}
+
+/* Rights a node's verdicts allow (precomputed: no branches for the verifier), plus MASK_NODE. */
+static __always_inline __u32 allowed_mask(struct wd_node *node, bool all)
+{
+	return all ? node->exact_allow | MASK_NODE : node->subtree_allow;
+}
+
+/* An exec of something with no path: a memfd, or a file since deleted. */
+static __always_inline bool is_fileless(struct dentry *dentry, bool internal)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+	return internal || (inode && BPF_CORE_READ(inode, __i_nlink) == 0);
+}
+
+/*
+ * Judge the right in @how (low byte; JUDGE_* flags above it) on the object
+ * at (@dentry, @vfsmnt) for the current task. Returns 0 or -EACCES (-EPERM
+ * for protections); with JUDGE_QUIET, the mask of allowed rights (plus
+ * MASK_NODE) and no event; with JUDGE_SKIP_FOREIGN, 1 when the object is
+ * not under @vfsmnt.
+ *
+ * Objects on kernel-internal mounts (pipes, sockets, memfds reached through
+ * /proc/PID/fd) have no path in the policy's namespace: file rules do not
+ * judge reading or writing them; executing them is fileless exec. A walk
+ * that fails is denied (fail closed).
+ */
+__noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
+{
+	struct wd_task *t = current_mark();
+	__u32 agent_id, right = how & 0xff, rule = WD_RULE_DEFAULT, flags = 0;
+	__u32 decision, what, mask = 0, depth, root_node;
+	struct wd_node_key id_key;
+	struct wd_verdict v;
+	struct wd_node *node;
 	struct wd_agent *agent;
 	struct scratch *s;
-	struct walk w = {};
-	__u32 zero = 0, agent_id, rule, decision, flags = 0;
-	bool deny;
+	struct walk *w;
+	bool all, deny, audit = false;
 
 	if (!t)
 		return 0;
 	agent_id = t->agent;
 	agent = bpf_map_lookup_elem(&agents, &agent_id);
-	s = bpf_map_lookup_elem(&scratch_map, &zero);
-	if (!agent || !s || !agent->root_node)
+	s = scratch_get();
+	if (!agent || !s || !agent->root_node || right >= WD_RIGHT_COUNT)
 		return -EACCES;	/* marked, but no policy: never run unconfined */
+	root_node = agent->root_node;
+	if (!(how & JUDGE_QUIET) && special_fs((struct dentry *)dentry, right, &what))
+		return wd_tamper(agent_id, what, 0, 0);
 
-	if (walk_path(&w, s, (struct dentry *)dentry, (struct vfsmount *)vfsmnt) == 0 &&
-	    w.internal)
-		return 0;
-	if (!w.done || w.foreign) {
+	w = &s->w;
+	wd_walk(dentry, vfsmnt, root_node);
+	depth = w->depth;
+	if (right == WD_RIGHT_EXEC && is_fileless((struct dentry *)dentry, w->internal)) {
+		deny = !(agent->flags & WD_AGENT_FILELESS_EXEC);
+		rule = WD_RULE_FILELESS;
+		flags = WD_EVF_FILELESS;
+		mask = deny ? 0 : 1 << WD_RIGHT_EXEC;
+	} else if (w->done && w->internal) {
+		return how & JUDGE_QUIET ? (1 << WD_RIGHT_COUNT) - 1 : 0;
+	} else if (!w->done || w->foreign) {
+		if (how & JUDGE_SKIP_FOREIGN && w->done)
+			return 1;
 		count(WD_CNT_WALK_FAIL);
 		deny = true;
-		rule = WD_RULE_DEFAULT;
 		flags = WD_EVF_UNRESOLVED;
 	} else {
-		v = decide(agent, s, w.depth, right);
-		if (!v)
+		id_key = w->id_key;
+		if (wd_descend(0, 0, root_node, depth))
 			return -EACCES;
-		deny = v->action != WD_ACT_ALLOW;
-		rule = v->rule;
-		if (!deny && !v->audit)
+		node = descended(s, &all);
+		if (!node || verdict_of(node, all, right, &v))
+			return -EACCES;
+		mask = allowed_mask(node, all);
+		deny = v.action != WD_ACT_ALLOW;
+		rule = v.rule;
+		audit = v.audit;
+		/* The same object by identity: its own rules must allow too. */
+		if (id_key.len != ~0u && w->id_depth <= depth) {
+			node = NULL;
+			if (!wd_descend(id_key.parent, id_key.len, id_key.hash, w->id_depth))
+				node = descended(s, &all);
+			if (!node || verdict_of(node, all, right, &v)) {
+				deny = true;
+				mask &= MASK_NODE;
+			} else {
+				if (v.action != WD_ACT_ALLOW && !deny) {
+					deny = true;
+					rule = v.rule;
+					flags = WD_EVF_IDENTITY;
+				}
+				mask &= allowed_mask(node, all) | MASK_NODE;
+			}
+		}
+		if (!deny && !audit && !(how & JUDGE_QUIET))
 			return 0;
 	}
-	if (!deny)
-		decision = WD_DEC_ALLOW;
-	else if (agent->mode == WD_MODE_AUDIT)
-		decision = WD_DEC_AUDIT;
-	else
-		decision = WD_DEC_DENY;
-	wd_emit(agent_id, EMIT_WHAT(right, decision, flags), rule, w.depth);
+	if (how & JUDGE_QUIET)
+		return mask;
+	decision = decision_for(agent, deny);
+	wd_emit(agent_id, EMIT_WHAT(right == WD_RIGHT_EXEC ? WD_EV_EXEC : WD_EV_FILE, right,
+				    decision, flags), rule, depth, 0);
 	return decision == WD_DEC_DENY ? -EACCES : 0;
 }
 
-static __always_inline int check_file(struct file *file, __u32 right)
+/*
+ * Global functions take scalars; a hook's typed pointer argument must be
+ * laundered into one first (the verifier refuses a BTF pointer there).
+ */
+static __always_inline __u64 scalar(const void *p)
 {
-	return wd_check((__u64)BPF_CORE_READ(file, f_path.dentry),
-			(__u64)BPF_CORE_READ(file, f_path.mnt), right);
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+static __always_inline int judge(struct dentry *dentry, struct vfsmount *mnt, __u32 right)
+{
+	return wd_judge(scalar(dentry), scalar(mnt), right);
+}
+
+static __always_inline int judge_path(const struct path *path, __u32 right)
+{
+	return judge(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), right);
+}
+
+/* (dir, dentry) hooks: the new or old name lives in dir's mount. */
+static __always_inline int judge_in(const struct path *dir, struct dentry *dentry, __u32 right)
+{
+	return judge(dentry, BPF_CORE_READ(dir, mnt), right);
+}
+
+static __always_inline int judge_file(struct file *file, __u32 right)
+{
+	return judge(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), right);
+}
+
+/*
+ * A rename or link gives an object a new path. Refuse (-EXDEV, so tools
+ * fall back to copying, which is judged piece by piece) when the object
+ * or anything below it has rules of its own, or when its new place allows
+ * a right its old place denies. Global: verified once.
+ */
+__noinline int wd_refer(__u64 src, __u64 dst, __u64 vfsmnt)
+{
+	struct wd_task *t = current_mark();
+	struct wd_agent *agent;
+	struct scratch *s;
+	__u32 agent_id, decision;
+	int from, to;
+
+	if (!t)
+		return 0;
+	agent_id = t->agent;
+	agent = bpf_map_lookup_elem(&agents, &agent_id);
+	if (!agent)
+		return -EACCES;
+	from = wd_judge(src, vfsmnt, JUDGE_QUIET);
+	to = wd_judge(dst, vfsmnt, JUDGE_QUIET);	/* leaves dst's walk in scratch */
+	if (from >= 0 && to >= 0 && !(from & MASK_NODE) && !(to & MASK_NODE) &&
+	    !(to & ~from & ((1 << WD_RIGHT_COUNT) - 1)))
+		return 0;
+	decision = decision_for(agent, true);
+	s = scratch_get();
+	if (!s)
+		return -EXDEV;
+	wd_walk(dst, vfsmnt, 0);
+	wd_emit(agent_id, EMIT_WHAT(WD_EV_FILE, WD_RIGHT_CREATE, decision, WD_EVF_REFER),
+		WD_RULE_DEFAULT, s->w.depth, 0);
+	return decision == WD_DEC_DENY ? -EXDEV : 0;
+}
+
+/* ---- hooks: identity --------------------------------------------------- */
+
+SEC("lsm/task_alloc")
+int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct wd_task *parent, *child;
+
+	if (ret)
+		return ret;
+	parent = current_mark();
+	if (!parent)
+		return 0;
+	if (clone_flags & CLONE_INTO_CGROUP) {
+		ret = wd_tamper(parent->agent, WD_TAMPER_CGROUP, 0, 0);
+		if (ret)
+			return ret;
+	}
+	child = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!child) {
+		/* A child we cannot mark would run unconfined: refuse the fork. */
+		count(WD_CNT_TRACK_FAIL);
+		return -ENOMEM;
+	}
+	*child = *parent;
+	return 0;
+}
+
+/* ---- hooks: read and write --------------------------------------------- */
+
+static __always_inline int open_rights(struct file *file)
+{
+	unsigned int fmode = BPF_CORE_READ(file, f_mode);
+	int err;
+
+	if (fmode & FMODE_READ) {
+		err = judge_file(file, WD_RIGHT_READ);
+		if (err)
+			return err;
+	}
+	if (fmode & FMODE_WRITE)
+		return judge_file(file, WD_RIGHT_WRITE);
+	return 0;
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(wd_file_open, struct file *file, int ret)
 {
-	unsigned int fmode;
-	int err;
+	if (ret)
+		return ret;
+	return open_rights(file);
+}
+
+/* A file passed in over a unix socket is judged as if the agent opened it. */
+SEC("lsm/file_receive")
+int BPF_PROG(wd_file_receive, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	return open_rights(file);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(wd_path_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_path(path, WD_RIGHT_WRITE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(wd_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_path(path, WD_RIGHT_WRITE);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(wd_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_path(path, WD_RIGHT_WRITE);
+}
+
+/*
+ * Hooks that get a dentry but no mount (times, xattrs): judge the object
+ * under every mount of its file system in the agent's mount namespace that
+ * holds it (a bind mount is one more path to it); all must allow, and at
+ * least one must hold it. The superblock's list of mounts changed shape
+ * in 6.8; both are read through CO-RE.
+ */
+struct super_block___v61 {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___v61 {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+static __always_inline void add_mount(struct mounts *mo, struct mount *m)
+{
+	if ((__u64)BPF_CORE_READ(m, mnt_ns) != mo->ns)
+		return;
+	if (mo->n >= DENTRY_MOUNTS_MAX) {
+		mo->more = true;
+		return;
+	}
+	mo->cand[mo->n & (DENTRY_MOUNTS_MAX - 1)] = (__u64)m;
+	mo->n++;
+}
+
+/* Since 6.8: a singly linked list through mnt_next_for_sb. */
+static long mounts_step(__u32 i, void *arg)
+{
+	struct scratch *s = scratch_get();
+	struct mount *m;
+
+	if (!s || !s->mo.pos)
+		return 1;
+	m = (struct mount *)s->mo.pos;
+	add_mount(&s->mo, m);
+	s->mo.pos = (__u64)BPF_CORE_READ(m, mnt_next_for_sb);
+	return 0;
+}
+
+/* Before 6.8: a list_head through mnt_instance. */
+static long mounts_step_v61(__u32 i, void *arg)
+{
+	struct scratch *s = scratch_get();
+	struct list_head *pos;
+
+	if (!s || !s->mo.pos || s->mo.pos == s->mo.head)
+		return 1;
+	pos = (struct list_head *)s->mo.pos;
+	add_mount(&s->mo, (struct mount *)((char *)pos -
+					   bpf_core_field_offset(struct mount___v61, mnt_instance)));
+	s->mo.pos = (__u64)BPF_CORE_READ(pos, next);
+	return 0;
+}
+
+__noinline int wd_judge_dentry(__u64 dentry, __u32 right)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct super_block *sb = BPF_CORE_READ((struct dentry *)dentry, d_sb);
+	struct scratch *s = scratch_get();
+	struct mounts *mo;
+	int held = 0, ret;
+	__u64 cand;
+
+	if (!current_mark() || !s)
+		return 0;
+	mo = &s->mo;
+	__builtin_memset(mo, 0, sizeof(*mo));
+	mo->ns = (__u64)BPF_CORE_READ(task, nsproxy, mnt_ns);
+	if (bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
+		mo->pos = (__u64)BPF_CORE_READ(sb, s_mounts);
+		bpf_loop(32, mounts_step, NULL, 0);
+		mo->more |= mo->pos != 0;
+	} else {
+		struct super_block___v61 *old = (void *)sb;
+
+		mo->head = (__u64)&old->s_mounts;
+		mo->pos = (__u64)BPF_CORE_READ(old, s_mounts.next);
+		bpf_loop(32, mounts_step_v61, NULL, 0);
+		mo->more |= mo->pos && mo->pos != mo->head;
+	}
+	for (int i = 0; i < DENTRY_MOUNTS_MAX; i++) {
+		s = scratch_get();
+		if (!s || i >= s->mo.n)
+			break;
+		cand = s->mo.cand[i];
+		ret = wd_judge(dentry, (__u64)&((struct mount *)cand)->mnt, right | JUDGE_SKIP_FOREIGN);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			held++;
+	}
+	s = scratch_get();
+	if (s && held && !s->mo.more)
+		return 0;
+	/* Not found under any mount we could see: fail closed. */
+	return wd_judge(dentry, 0, right);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(wd_inode_setattr, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(wd_inode_setxattr, struct user_namespace *mnt_userns, struct dentry *dentry,
+	     const char *name, const void *value, size_t size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(wd_inode_removexattr, struct user_namespace *mnt_userns, struct dentry *dentry,
+	     const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+}
+
+/* ---- hooks: create and delete ------------------------------------------ */
+
+SEC("lsm/path_mknod")	/* also every open(O_CREAT) of a new file */
+int BPF_PROG(wd_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(wd_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(wd_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *mnt;
 
 	if (ret)
 		return ret;
-	fmode = BPF_CORE_READ(file, f_mode);
-	if (fmode & FMODE_READ) {
-		err = check_file(file, WD_RIGHT_READ);
-		if (err)
-			return err;
-	}
-	if (fmode & FMODE_WRITE)
-		return check_file(file, WD_RIGHT_WRITE);
-	return 0;
+	mnt = BPF_CORE_READ(new_dir, mnt);
+	ret = judge(new_dentry, mnt, WD_RIGHT_CREATE);
+	if (ret)
+		return ret;
+	return wd_refer(scalar(old_dentry), scalar(new_dentry), scalar(mnt));
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(wd_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_in(dir, dentry, WD_RIGHT_DELETE);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(wd_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_in(dir, dentry, WD_RIGHT_DELETE);
+}
+
+/*
+ * Rename: delete at the source, create at the destination (and delete
+ * there, when it replaces something); an exchange is both ways round.
+ */
+SEC("lsm/path_rename")
+int BPF_PROG(wd_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct vfsmount *mnt;
+	bool exchange = flags & RENAME_EXCHANGE;
+
+	if (ret)
+		return ret;
+	if (!current_mark())
+		return 0;
+	mnt = BPF_CORE_READ(old_dir, mnt);	/* rename never crosses mounts */
+	ret = judge(old_dentry, mnt, WD_RIGHT_DELETE);
+	if (!ret)
+		ret = judge(new_dentry, mnt, WD_RIGHT_CREATE);
+	if (!ret && BPF_CORE_READ(new_dentry, d_inode))
+		ret = judge(new_dentry, mnt, WD_RIGHT_DELETE);
+	if (!ret && exchange)
+		ret = judge(old_dentry, mnt, WD_RIGHT_CREATE);
+	if (!ret)
+		ret = wd_refer(scalar(old_dentry), scalar(new_dentry), scalar(mnt));
+	if (!ret && exchange)
+		ret = wd_refer(scalar(new_dentry), scalar(old_dentry), scalar(mnt));
+	return ret;
+}
+
+/* ---- hooks: exec ------------------------------------------------------- */
+
+/* Called for the program and again for each interpreter (#!, binfmt_misc). */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_file(BPF_CORE_READ(bprm, file), WD_RIGHT_EXEC);
+}
+
+/* ld.so and dlopen map libraries executable; so can anyone. */
+SEC("lsm/mmap_file")
+int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	return judge_file(file, WD_RIGHT_EXEC);
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(wd_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *file;
+
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file)
+		return 0;
+	return judge_file(file, WD_RIGHT_EXEC);
+}
+
+/* ---- hooks: protections ------------------------------------------------ */
+
+SEC("lsm/bpf")
+int BPF_PROG(wd_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_BPF);
+}
+
+SEC("lsm/kernel_module_request")
+int BPF_PROG(wd_module_request, char *kmod_name, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MODULE);
+}
+
+SEC("lsm/kernel_read_file")	/* finit_module, firmware, kexec, policy */
+int BPF_PROG(wd_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MODULE);
+}
+
+SEC("lsm/kernel_load_data")	/* init_module, kexec_load */
+int BPF_PROG(wd_kernel_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MODULE);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(wd_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MOUNT);
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(wd_sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MOUNT);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(wd_move_mount, const struct path *from_path, const struct path *to_path, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MOUNT);
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(wd_sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MOUNT);
+}
+
+SEC("lsm/path_chroot")
+int BPF_PROG(wd_path_chroot, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_agents(WD_TAMPER_MOUNT);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(wd_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	return outside_instance(p, WD_TAMPER_SIGNAL, sig);
+}
+
+/* ptrace, /proc/PID/mem and other /proc files, process_vm_*, pidfd_getfd */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(wd_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
+{
+	if (ret)
+		return ret;
+	/* ps and friends probe /proc/PID with NOAUDIT: deny those quietly. */
+	return outside_instance(child, WD_TAMPER_PTRACE |
+				(mode & PTRACE_MODE_NOAUDIT ? TAMPER_QUIET : 0), mode);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct wd_task *t;
+
+	if (ret)
+		return ret;
+	if (cmd != TIOCSTI && cmd != TIOCLINUX)
+		return 0;
+	t = current_mark();
+	return t ? wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd) : 0;
 }

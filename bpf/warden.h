@@ -59,7 +59,9 @@ struct wd_node_key {
 
 struct wd_node {
 	__u32 id;		/* this node's id (parent of its children) */
-	__u32 pad;
+	__u8 subtree_allow;	/* bit per right: subtree[r].action == ALLOW */
+	__u8 exact_allow;	/* bit per right: exact[r].action == ALLOW */
+	__u16 pad;
 	/* For this directory and everything below it, unless a deeper node
 	 * decides: ancestors and the default are already folded in. */
 	struct wd_verdict subtree[WD_RIGHT_COUNT];
@@ -74,10 +76,26 @@ enum wd_mode {
 	WD_MODE_AUDIT = 1,	/* deny nothing, report would-be denials */
 };
 
+#define WD_AGENT_FILELESS_EXEC 0x1	/* "fileless_exec": "allow" */
+
 /* Per agent instance, indexed by agent id (array map). */
 struct wd_agent {
 	__u32 root_node;	/* node id of "/" in this agent's policy; 0 = slot unused */
 	__u32 mode;		/* enum wd_mode */
+	__u32 flags;		/* WD_AGENT_* */
+	__u32 pad;
+};
+
+/*
+ * Rule paths that exist at load time are also known by identity, so that an
+ * alias (bind mount, hard link to an exact-rule file, a path through another
+ * mount namespace) meets the same rules: the kernel checks every dentry it
+ * walks against this map, and the verdict by identity must allow too.
+ */
+struct wd_inode_key {
+	__u64 ino;		/* inode number */
+	__u32 dev;		/* superblock s_dev, kernel encoding (MKDEV 20:12) */
+	__u32 root;		/* root node id of the policy the rule belongs to */
 };
 
 /* Stored in task local storage of every task that belongs to an agent. */
@@ -88,8 +106,25 @@ struct wd_task {
 
 /* Ring buffer records. */
 enum wd_event_type {
-	WD_EV_FILE = 1,		/* a file access decision */
+	WD_EV_FILE = 1,		/* a file access decision (read, write, create, delete) */
+	WD_EV_EXEC = 2,		/* an exec decision: execve, interpreter, PROT_EXEC map */
+	WD_EV_TAMPER = 3,	/* a protection every agent has (action: enum wd_tamper) */
 };
+
+/* What a tamper event is about (its "right" field). */
+enum wd_tamper {
+	WD_TAMPER_BPF = 0,	/* bpf() */
+	WD_TAMPER_MODULE = 1,	/* module load or request, kernel file reads, kexec */
+	WD_TAMPER_MOUNT = 2,	/* mount, umount, move_mount, pivot_root, chroot */
+	WD_TAMPER_CGROUP = 3,	/* cgroup file writes, CLONE_INTO_CGROUP */
+	WD_TAMPER_SIGNAL = 4,	/* signal to a process outside the instance */
+	WD_TAMPER_PTRACE = 5,	/* ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd */
+	WD_TAMPER_TTY = 6,	/* TIOCSTI / TIOCLINUX: typing into another's terminal */
+	WD_TAMPER_BPFFS = 7,	/* creating or deleting in the BPF file system */
+	WD_TAMPER_COUNT = 8,
+};
+
+#define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */
 
 enum wd_decision {
 	WD_DEC_ALLOW = 0,	/* allowed, reported because the rule audits */
@@ -100,6 +135,9 @@ enum wd_decision {
 /* Event flags. */
 #define WD_EVF_PATH_TRUNC 0x1	/* path did not fit; it is a suffix of the real one */
 #define WD_EVF_UNRESOLVED 0x2	/* path could not be walked to the root */
+#define WD_EVF_FILELESS 0x4	/* exec of an object without a path (memfd, deleted) */
+#define WD_EVF_REFER 0x8	/* rename or link refused: it would widen access */
+#define WD_EVF_IDENTITY 0x10	/* decided by the identity of a rule's object (alias) */
 
 /*
  * One event: this header, then path_len bytes of path, then exe_len bytes of
@@ -121,6 +159,8 @@ struct wd_event {
 	__u16 path_len;		/* bytes of path that follow */
 	__u16 exe_len;		/* bytes of exe that follow the path */
 	char comm[16];		/* task comm */
+	__u32 target;		/* tamper: the other process's tgid (signal, ptrace) */
+	__u32 aux;		/* tamper: signal number, ptrace mode, ioctl command */
 };
 
 #define WD_EVENT_MAX (sizeof(struct wd_event) + 2 * WD_PATH_MAX)
@@ -134,9 +174,9 @@ enum wd_counter {
 };
 
 /*
- * Hash of a path component: FNV-1a over little-endian 64-bit words, the
- * last word zero-padded. Used only to find a node; the name itself is
- * compared before a node is trusted.
+ * Hash of a path component: FNV-1a over little-endian 64-bit words of the
+ * name zero-padded to 4, 8 or 32 words (up to 32, 64, 255 bytes). Used only
+ * to find a node; the name itself is compared before a node is trusted.
  */
 
 #define WD_FNV_OFFSET 0xcbf29ce484222325ULL

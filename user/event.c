@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,6 +65,48 @@ static const char *const decisions[] = {
 	[WD_DEC_AUDIT] = "audit",
 };
 
+static const char *const tamper_names[WD_TAMPER_COUNT] = {
+	[WD_TAMPER_BPF] = "bpf",
+	[WD_TAMPER_MODULE] = "module",
+	[WD_TAMPER_MOUNT] = "mount",
+	[WD_TAMPER_CGROUP] = "cgroup",
+	[WD_TAMPER_SIGNAL] = "signal",
+	[WD_TAMPER_PTRACE] = "ptrace",
+	[WD_TAMPER_TTY] = "tty",
+	[WD_TAMPER_BPFFS] = "bpffs",
+};
+
+static bool event_valid(const struct wd_event *ev, size_t size)
+{
+	if (size < sizeof(*ev) || sizeof(*ev) + ev->path_len + ev->exe_len > size ||
+	    ev->decision > WD_DEC_AUDIT)
+		return false;
+	switch (ev->type) {
+	case WD_EV_FILE:
+	case WD_EV_EXEC:
+		return ev->right < WD_RIGHT_COUNT;
+	case WD_EV_TAMPER:
+		return ev->right < WD_TAMPER_COUNT;
+	}
+	return false;
+}
+
+static void put_rule(struct sbuf *sb, const struct wd_event *ev)
+{
+	if (ev->flags & WD_EVF_REFER) {
+		sb_puts(sb, ",\"rule\":null,\"reason\":\"rename or link would widen access\"");
+		return;
+	}
+	if (ev->type == WD_EV_TAMPER)
+		sb_puts(sb, ",\"rule\":\"protection\"");
+	else if (ev->rule == WD_RULE_DEFAULT)
+		put_str(sb, "rule", "file.default");
+	else if (ev->rule == WD_RULE_FILELESS)
+		put_str(sb, "rule", "file.fileless_exec");
+	else
+		sb_printf(sb, ",\"rule\":\"file.rules[%u]\"", ev->rule);
+}
+
 int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
 		 int64_t boot_offset)
 {
@@ -71,8 +114,7 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	const char *path, *exe;
 	char comm[sizeof(ev->comm) + 1];
 
-	if (size < sizeof(*ev) || sizeof(*ev) + ev->path_len + ev->exe_len > size ||
-	    ev->type != WD_EV_FILE || ev->decision > WD_DEC_AUDIT || ev->right >= WD_RIGHT_COUNT)
+	if (!event_valid(ev, size))
 		return -EINVAL;
 	path = (const char *)(ev + 1);
 	exe = path + ev->path_len;
@@ -85,19 +127,33 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	put_str(sb, "comm", comm);
 	put_key(sb, "exe");
 	sb_json_str(sb, exe, ev->exe_len);
-	sb_puts(sb, ",\"event\":\"file\"");
-	put_str(sb, "action", right_name(ev->right));
-	put_key(sb, "path");
-	sb_json_str(sb, path, ev->path_len);
+	switch (ev->type) {
+	case WD_EV_TAMPER:
+		sb_puts(sb, ",\"event\":\"tamper\"");
+		put_str(sb, "action", tamper_names[ev->right]);
+		if (ev->right == WD_TAMPER_SIGNAL)
+			sb_printf(sb, ",\"target_pid\":%u,\"signal\":%u", ev->target, ev->aux);
+		else if (ev->right == WD_TAMPER_PTRACE)
+			sb_printf(sb, ",\"target_pid\":%u,\"mode\":%u", ev->target, ev->aux);
+		else if (ev->right == WD_TAMPER_TTY)
+			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
+		break;
+	default:
+		sb_puts(sb, ev->type == WD_EV_EXEC ? ",\"event\":\"exec\"" : ",\"event\":\"file\"");
+		put_str(sb, "action", right_name(ev->right));
+		put_key(sb, "path");
+		sb_json_str(sb, path, ev->path_len);
+	}
 	put_str(sb, "decision", decisions[ev->decision]);
-	if (ev->rule == WD_RULE_DEFAULT)
-		put_str(sb, "rule", "file.default");
-	else
-		sb_printf(sb, ",\"rule\":\"file.rules[%u]\"", ev->rule);
+	put_rule(sb, ev);
 	if (ev->flags & WD_EVF_PATH_TRUNC)
 		sb_puts(sb, ",\"path_truncated\":true");
 	if (ev->flags & WD_EVF_UNRESOLVED)
 		sb_puts(sb, ",\"path_unresolved\":true");
+	if (ev->flags & WD_EVF_FILELESS)
+		sb_puts(sb, ",\"fileless\":true");
+	if (ev->flags & WD_EVF_IDENTITY)
+		sb_puts(sb, ",\"alias\":true");
 	sb_puts(sb, "}\n");
 	return 0;
 }

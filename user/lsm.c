@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -80,6 +82,8 @@ int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 	}
 	skel->rodata->warden_tgid = getpid();
 	err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.inodes, nodes ? nodes : 1);
 	if (err) {
 		sb_printf(why, "cannot size the policy map: %s", strerror(-err));
 		goto err_destroy;
@@ -136,12 +140,39 @@ static int put_nodes(int fd, const struct compiled *c)
 	return 0;
 }
 
-int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c, uint32_t mode)
+/*
+ * The rule objects that exist now, by identity (see struct wd_inode_key).
+ * lstat: a rule on a symlink's path is about the link itself.
+ */
+static int put_inodes(int fd, const struct compiled *c)
 {
-	struct wd_agent a = { .root_node = c->root_id, .mode = mode };
+	struct wd_inode_key key = { .root = c->root_id };
+	struct stat st;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (lstat(c->paths[i], &st))
+			continue;	/* not there yet: the name alone decides */
+		key.ino = st.st_ino;
+		key.dev = major(st.st_dev) << 20 | minor(st.st_dev);
+		if (bpf_map_update_elem(fd, &key, &c->keys[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
+		  const struct policy *p)
+{
+	struct wd_agent a = {
+		.root_node = c->root_id,
+		.mode = p->mode,
+		.flags = p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0,
+	};
 	int err;
 
 	err = put_nodes(bpf_map__fd(skel->maps.nodes), c);
+	if (!err)
+		err = put_inodes(bpf_map__fd(skel->maps.inodes), c);
 	if (err)
 		return err;
 	/* The agent slot last: its tasks are judged only once the whole tree is in. */

@@ -9,7 +9,7 @@
 struct lsm_bpf;
 
 /* Rights the loaded hooks check; run refuses policies that deny others. */
-#define LSM_ENFORCED_RIGHTS ((1u << WD_RIGHT_READ) | (1u << WD_RIGHT_WRITE))
+#define LSM_ENFORCED_RIGHTS RIGHTS_ALL
 
 /*
  * Is BPF LSM active on this kernel? Reads /sys/kernel/security/lsm (mounting
@@ -22,7 +22,8 @@ int lsm_load(struct lsm_bpf **skel, size_t nodes, struct sbuf *why);
 void lsm_unload(struct lsm_bpf *skel);
 
 /* Install @c as agent @agent's policy; the agent's tasks are marked separately. */
-int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c, uint32_t mode);
+int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
+		  const struct policy *p);
 
 /* Mark the task behind @pidfd as a member of @agent. */
 int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent);

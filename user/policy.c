@@ -30,15 +30,17 @@ int right_parse(const char *s)
 	return -1;
 }
 
-/* Must equal name_hash() in bpf/lsm.bpf.c. */
+/* Must equal name_load() in bpf/lsm.bpf.c: zero-padded words, 4, 8 or 32 of them. */
 uint64_t wd_name_hash(const char *name, size_t len)
 {
+	size_t words = len <= 32 ? 4 : len <= 64 ? 8 : WD_NAME_WORDS;
 	uint64_t h = WD_FNV_OFFSET;
 
-	for (size_t i = 0; i < len; i += 8) {
+	for (size_t i = 0; i < words; i++) {
 		uint64_t w = 0;
 
-		memcpy(&w, name + i, len - i < 8 ? len - i : 8);	/* little endian */
+		if (i * 8 < len)
+			memcpy(&w, name + i * 8, len - i * 8 < 8 ? len - i * 8 : 8);	/* little endian */
 		h ^= w;
 		h *= WD_FNV_PRIME;
 	}
@@ -739,6 +741,7 @@ int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *o
 	out->root_id = first_id;
 	out->keys = xcalloc(n, sizeof(*out->keys));
 	out->nodes = xcalloc(n, sizeof(*out->nodes));
+	out->paths = xcalloc(n, sizeof(*out->paths));
 	/* Parents come before children: one pass folds inheritance downwards. */
 	for (long i = 0; i < n; i++) {
 		struct wd_node *nd = &out->nodes[i];
@@ -754,11 +757,20 @@ int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *o
 				nd->subtree[r] = (struct wd_verdict){ .rule = WD_RULE_DEFAULT,
 								      .action = p->file_default };
 			nd->exact[r] = fold_exact(&t[i].ex[r], &t[i].sub[r], &nd->subtree[r]);
+			if (nd->subtree[r].action == WD_ACT_ALLOW)
+				nd->subtree_allow |= 1u << r;
+			if (nd->exact[r].action == WD_ACT_ALLOW)
+				nd->exact_allow |= 1u << r;
 		}
 		if (i == 0) {
 			out->keys[i] = (struct wd_node_key){ .hash = first_id };
+			out->paths[i] = xstrdup("/");
 		} else {
 			size_t len = strlen(t[i].name);
+			const char *up = out->paths[t[i].parent];
+
+			out->paths[i] = xmalloc(strlen(up) + len + 2);
+			sprintf(out->paths[i], "%s%s%s", up, strcmp(up, "/") ? "/" : "", t[i].name);
 
 			memcpy(nd->name, t[i].name, len);
 			out->keys[i] = (struct wd_node_key){ .parent = first_id + t[i].parent,
@@ -774,6 +786,9 @@ int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *o
 
 void compiled_free(struct compiled *c)
 {
+	for (size_t i = 0; c->paths && i < c->n; i++)
+		free(c->paths[i]);
+	free(c->paths);
 	free(c->keys);
 	free(c->nodes);
 	free(c->order);

@@ -69,6 +69,7 @@ struct compiled {
 	struct wd_node *nodes;	/* nodes[i] is stored under keys[i] */
 	size_t n;
 	uint32_t root_id;	/* node id of "/" */
+	char **paths;		/* paths[i]: node i's absolute path, for identity lookups */
 	size_t *order;		/* indexes into keys, sorted for lookup */
 };
 

@@ -414,7 +414,7 @@ static int prepare(struct run *r)
 		sb_free(&why);
 		return ret;
 	}
-	ret = lsm_add_agent(r->skel, 0, &r->compiled, r->policy.mode);
+	ret = lsm_add_agent(r->skel, 0, &r->compiled, &r->policy);
 	if (ret) {
 		pr_warn("run: cannot install the policy in the kernel: %s\n", strerror(-ret));
 		return ret;

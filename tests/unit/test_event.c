@@ -131,6 +131,48 @@ static void t_deny_event(void **state)
 	cJSON_Delete(j);
 }
 
+#define HEAD_NOEV "{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\"," \
+	"\"identity\":\"spiffe://example.org/agents/coder\",\"instance\":\"3f9c0e\"," \
+	"\"pid\":4242,\"tid\":4243,\"ppid\":4200,\"uid\":1000,\"gid\":1001,\"comm\":\"cat\"," \
+	"\"exe\":\"/usr/bin/cat\""
+
+static void t_exec_and_tamper_events(void **state)
+{
+	struct rec r;
+
+	(void)state;
+	mkrec(&r, "/tmp/x", "/usr/bin/cat");
+	r.ev.type = WD_EV_EXEC;
+	r.ev.right = WD_RIGHT_EXEC;
+	cJSON_Delete(expect_line(&r, &AGENT, OFFSET,
+				 HEAD_NOEV ",\"event\":\"exec\",\"action\":\"exec\",\"path\":\"/tmp/x\","
+				 "\"decision\":\"deny\",\"rule\":\"file.rules[2]\"}\n"));
+	r.ev.rule = WD_RULE_FILELESS;
+	r.ev.flags = WD_EVF_FILELESS;
+	cJSON_Delete(expect_line(&r, &AGENT, OFFSET,
+				 HEAD_NOEV ",\"event\":\"exec\",\"action\":\"exec\",\"path\":\"/tmp/x\","
+				 "\"decision\":\"deny\",\"rule\":\"file.fileless_exec\",\"fileless\":true}\n"));
+	mkrec(&r, "", "/usr/bin/cat");
+	r.ev.type = WD_EV_TAMPER;
+	r.ev.right = WD_TAMPER_SIGNAL;
+	r.ev.target = 1;
+	r.ev.aux = 9;
+	cJSON_Delete(expect_line(&r, &AGENT, OFFSET,
+				 HEAD_NOEV ",\"event\":\"tamper\",\"action\":\"signal\",\"target_pid\":1,"
+				 "\"signal\":9,\"decision\":\"deny\",\"rule\":\"protection\"}\n"));
+	r.ev.right = WD_TAMPER_BPF;
+	cJSON_Delete(expect_line(&r, &AGENT, OFFSET,
+				 HEAD_NOEV ",\"event\":\"tamper\",\"action\":\"bpf\","
+				 "\"decision\":\"deny\",\"rule\":\"protection\"}\n"));
+	mkrec(&r, "/w/b", "/usr/bin/cat");
+	r.ev.right = WD_RIGHT_CREATE;
+	r.ev.flags = WD_EVF_REFER | WD_EVF_IDENTITY;
+	cJSON_Delete(expect_line(&r, &AGENT, OFFSET,
+				 HEAD_NOEV ",\"event\":\"file\",\"action\":\"create\",\"path\":\"/w/b\","
+				 "\"decision\":\"deny\",\"rule\":null,\"reason\":\"rename or link would widen access\","
+				 "\"alias\":true}\n"));
+}
+
 static void t_actions(void **state)
 {
 	static const char *const names[] = { "read", "write", "create", "delete", "exec" };
@@ -473,7 +515,11 @@ static void t_bad_records(void **state)
 	mkrec(&r, "/p", "/e");
 	r.ev.type = 0;
 	expect_einval(r.bytes, r.size);
-	r.ev.type = 2;
+	r.ev.type = 99;
+	expect_einval(r.bytes, r.size);
+	mkrec(&r, "/p", "/e");
+	r.ev.type = WD_EV_TAMPER;
+	r.ev.right = WD_TAMPER_COUNT;
 	expect_einval(r.bytes, r.size);
 	mkrec(&r, "/p", "/e");
 	r.ev.decision = 3;
@@ -568,6 +614,7 @@ int main(void)
 		cmocka_unit_test(t_escape_other_fields),
 		cmocka_unit_test(t_escape_all_bytes),
 		cmocka_unit_test(t_bad_records),
+		cmocka_unit_test(t_exec_and_tamper_events),
 		cmocka_unit_test(t_lost),
 		cmocka_unit_test(t_appends),
 	};
