@@ -132,11 +132,13 @@ static bool decision_is(struct fixture *fx, const char *path, enum wd_right righ
 /* ---- hashing and layout ------------------------------------------------ */
 
 /* FNV-1a over little-endian 64-bit words, written independently of policy.c. */
+/* The kernel's definition (bpf/lsm.bpf.c): zero-padded words, 4, 8 or 32 of them. */
 static uint64_t fnv_words(const char *s, size_t n)
 {
+	size_t words = n <= 32 ? 4 : n <= 64 ? 8 : 32;
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (size_t i = 0; i < n; i += 8) {
+	for (size_t i = 0; i < words * 8; i += 8) {
 		uint64_t w = 0;
 
 		for (size_t k = 0; k < 8 && i + k < n; k++)
@@ -156,9 +158,20 @@ static void t_name_hash(void **state)
 	char big[255];
 
 	(void)state;
-	assert_true(wd_name_hash("", 0) == 0xcbf29ce484222325ULL);
-	/* One word 0x61: (offset ^ 0x61) * prime. */
-	assert_true(wd_name_hash("a", 1) == (0xcbf29ce484222325ULL ^ 0x61) * 0x100000001b3ULL);
+	memset(big, 0xfe, sizeof(big));
+	/* "a": the word 0x61, then three zero words. */
+	{
+		uint64_t h = (0xcbf29ce484222325ULL ^ 0x61) * 0x100000001b3ULL;
+
+		for (int k = 0; k < 3; k++)
+			h *= 0x100000001b3ULL;
+		assert_true(wd_name_hash("a", 1) == h);
+	}
+	/* The size classes: 32 and 33 bytes, 64 and 65. */
+	assert_true(wd_name_hash(big, 32) == fnv_words(big, 32));
+	assert_true(wd_name_hash(big, 33) == fnv_words(big, 33));
+	assert_true(wd_name_hash(big, 64) == fnv_words(big, 64));
+	assert_true(wd_name_hash(big, 65) == fnv_words(big, 65));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_true(wd_name_hash(names[i], strlen(names[i])) == fnv_words(names[i], strlen(names[i])));
 	memset(big, 0xfe, sizeof(big));
