@@ -10,12 +10,25 @@
  *   wtest double-fork-open PATH     from an orphaned grandchild
  *   wtest as UID GID CMD...         setgid/setuid, then exec CMD
  *   wtest ids                       prints "pid=N tid=N ppid=N"
+ *   wtest do ACTION ARGS...         one system call, see do_action(); prints
+ *                                   "ok" or the errno's name (EACCES, EXDEV...)
  *
  * Exit: 0 opened, 1 denied (EACCES or EPERM), 2 any other failure.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +121,251 @@ static int double_fork(const char *path)
 	return rc;
 }
 
+static const char *errname(int e)
+{
+	switch (e) {
+	case 0: return "ok";
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case EXDEV: return "EXDEV";
+	case ENOENT: return "ENOENT";
+	case EEXIST: return "EEXIST";
+	case EINVAL: return "EINVAL";
+	case ENOEXEC: return "ENOEXEC";
+	case EBADF: return "EBADF";
+	case ENOSYS: return "ENOSYS";
+	case ESRCH: return "ESRCH";
+	case EFAULT: return "EFAULT";
+	case ENOTSUP: return "ENOTSUP";
+	case ENODEV: return "ENODEV";
+	case EBUSY: return "EBUSY";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
+	case ENOTEMPTY: return "ENOTEMPTY";
+	}
+	return strerror(e);
+}
+
+static int map_exec(const char *path, int later)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return errno;
+	p = mmap(NULL, 4096, later ? PROT_READ : PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return errno;
+	if (later && mprotect(p, 4096, PROT_READ | PROT_EXEC))
+		return errno;
+	return 0;
+}
+
+/* Copy @path into a memfd and exec it from there, with @argv. */
+static int memfd_exec(const char *path, char **argv)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(path, O_RDONLY | O_CLOEXEC), mfd;
+
+	if (in < 0)
+		return errno;
+	mfd = memfd_create("payload", 0);
+	if (mfd < 0)
+		return errno;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(mfd, buf, n) != n)
+			return EIO;
+	close(in);
+	fexecve(mfd, argv, (char *[]){ NULL });
+	return errno;
+}
+
+static int do_action(int argc, char **argv)
+{
+	const char *a = argv[0];
+	int fd, e;
+
+#define RET(expr) return (expr) ? errno : 0
+	if (!strcmp(a, "read") && argc == 2) {
+		fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "write") && argc == 2) {
+		fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "create") && argc == 2) {
+		fd = open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "truncate") && argc == 2)
+		RET(truncate(argv[1], 0));
+	if (!strcmp(a, "chmod") && argc == 2)
+		RET(chmod(argv[1], 0600));
+	if (!strcmp(a, "chown") && argc == 2)
+		RET(chown(argv[1], 0, 0));
+	if (!strcmp(a, "utimes") && argc == 2)
+		RET(utimensat(AT_FDCWD, argv[1], NULL, 0));
+	if (!strcmp(a, "setxattr") && argc == 2)
+		RET(setxattr(argv[1], "user.warden", "1", 1, 0));
+	if (!strcmp(a, "removexattr") && argc == 2)
+		RET(removexattr(argv[1], "user.warden"));
+	if (!strcmp(a, "mkdir") && argc == 2)
+		RET(mkdir(argv[1], 0755));
+	if (!strcmp(a, "mknod") && argc == 2)
+		RET(mknod(argv[1], S_IFIFO | 0644, 0));
+	if (!strcmp(a, "symlink") && argc == 3)
+		RET(symlink(argv[1], argv[2]));
+	if (!strcmp(a, "link") && argc == 3)
+		RET(link(argv[1], argv[2]));
+	if (!strcmp(a, "rename") && argc == 3)
+		RET(rename(argv[1], argv[2]));
+	if (!strcmp(a, "exchange") && argc == 3)
+		RET(renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE));
+	if (!strcmp(a, "unlink") && argc == 2)
+		RET(unlink(argv[1]));
+	if (!strcmp(a, "rmdir") && argc == 2)
+		RET(rmdir(argv[1]));
+	if (!strcmp(a, "exec") && argc >= 2) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			execv(argv[1], argv + 1);
+			_exit(100 + (errno & 0x7f));
+		}
+		waitpid(pid, &st, 0);
+		return WIFEXITED(st) && WEXITSTATUS(st) >= 100 ? WEXITSTATUS(st) - 100 : 0;
+	}
+	if (!strcmp(a, "mmap-exec") && argc == 2)
+		return map_exec(argv[1], 0);
+	if (!strcmp(a, "mprotect-exec") && argc == 2)
+		return map_exec(argv[1], 1);
+	if (!strcmp(a, "memfd-exec") && argc >= 2) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			_exit(100 + (memfd_exec(argv[1], argv + 1) & 0x7f));
+		}
+		waitpid(pid, &st, 0);
+		return WIFEXITED(st) && WEXITSTATUS(st) >= 100 ? WEXITSTATUS(st) - 100 : 0;
+	}
+	if (!strcmp(a, "bpf") && argc == 1) {
+		union bpf_attr attr = { .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+					.value_size = 4, .max_entries = 1 };
+
+		fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "mount") && argc == 2)
+		RET(mount("none", argv[1], "tmpfs", 0, NULL));
+	if (!strcmp(a, "umount") && argc == 2)
+		RET(umount2(argv[1], MNT_DETACH));
+	if (!strcmp(a, "chroot") && argc == 2)
+		RET(chroot(argv[1]));
+	if (!strcmp(a, "unshare-mount") && argc == 2) {
+		/* A new mount namespace of its own, then a mount in it. */
+		if (unshare(CLONE_NEWNS))
+			return errno;
+		RET(mount("none", argv[1], "tmpfs", 0, NULL));
+	}
+	if (!strcmp(a, "finit_module") && argc == 2) {
+		fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		e = syscall(SYS_finit_module, fd, "", 0) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "kill") && argc == 3)
+		RET(kill(atoi(argv[1]), atoi(argv[2])));
+	if (!strcmp(a, "ptrace") && argc == 2) {
+		pid_t pid = atoi(argv[1]);
+
+		if (ptrace(PTRACE_ATTACH, pid, 0, 0))
+			return errno;
+		waitpid(pid, NULL, 0);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		return 0;
+	}
+	if (!strcmp(a, "vmread") && argc == 2) {
+		char buf[8];
+		struct iovec local = { buf, sizeof(buf) }, remote = { (void *)0x400000, sizeof(buf) };
+		ssize_t n = process_vm_readv(atoi(argv[1]), &local, 1, &remote, 1, 0);
+
+		return n < 0 && errno != EFAULT ? errno : 0;
+	}
+	if (!strcmp(a, "procmem") && argc == 2) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%s/mem", argv[1]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "pidfd_getfd") && argc == 2) {
+		int pfd = syscall(SYS_pidfd_open, atoi(argv[1]), 0);
+
+		if (pfd < 0)
+			return errno;
+		fd = syscall(SYS_pidfd_getfd, pfd, 0, 0);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		close(pfd);
+		return e;
+	}
+	if (!strcmp(a, "tiocsti") && argc == 2) {
+		char c = ' ';
+
+		fd = open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		e = ioctl(fd, TIOCSTI, &c) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "cgroup-move") && argc == 2) {
+		/* Write our own pid into another cgroup's cgroup.procs. */
+		char path[4096], pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d", getpid());
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		e = write(fd, pid, n) < 0 ? errno : 0;
+		close(fd);
+		return e;
+	}
+	fprintf(stderr, "wtest do: unknown action %s\n", a);
+	return EINVAL;
+#undef RET
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "open"))
@@ -132,6 +390,12 @@ int main(int argc, char **argv)
 			return 2;
 		execvp(argv[4], argv + 4);
 		return 2;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "do")) {
+		int e = do_action(argc - 2, argv + 2);
+
+		printf("%s\n", errname(e));
+		return e == 0 ? 0 : (e == EACCES || e == EPERM) ? 1 : 2;
 	}
 	if (argc == 2 && !strcmp(argv[1], "ids")) {
 		printf("pid=%d tid=%ld ppid=%d\n", getpid(), (long)syscall(SYS_gettid), getppid());

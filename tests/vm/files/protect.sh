@@ -1,0 +1,15 @@
+# Runs inside an agent: protections against the outside (OUTSIDER, warden),
+# and what the agent may still do to its own processes.
+sleep 1000 &
+own=$!
+sh /warden/tests/vm/files/batch.sh protect.actions
+echo "kill_own_child=$($WT do kill $own 0)"
+echo "ptrace_own_child=$($WT do ptrace $own)"
+echo "procmem_own_child=$($WT do procmem $own)"
+echo "kill_outsider=$($WT do kill $OUTSIDER 15)"
+echo "kill_warden=$($WT do kill $PPID 15)"
+echo "ptrace_outsider=$($WT do ptrace $OUTSIDER)"
+echo "vmread_outsider=$($WT do vmread $OUTSIDER)"
+echo "procmem_outsider=$($WT do procmem $OUTSIDER)"
+echo "pidfd_getfd_outsider=$($WT do pidfd_getfd $OUTSIDER)"
+kill $own
