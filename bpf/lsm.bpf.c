@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EXDEV 18
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
 #define MNT_INTERNAL 0x4000
 #define PROT_EXEC 0x4
 #define VM_EXEC 0x4
@@ -833,6 +834,10 @@ static __always_inline int open_rights(struct file *file)
 	unsigned int fmode = BPF_CORE_READ(file, f_mode);
 	int err;
 
+	/* The kernel opening a program or interpreter to run it: that is exec,
+	 * judged by bprm_check_security, not a read by the agent. */
+	if (fmode & FMODE_EXEC)
+		return 0;
 	if (fmode & FMODE_READ) {
 		err = judge_file(file, WD_RIGHT_READ);
 		if (err)

@@ -81,7 +81,7 @@ int cgroup_enter(const char *path, pid_t pid)
 	return write_str(path, "cgroup.procs", buf);
 }
 
-static int populated(const char *path)
+int cgroup_populated(const char *path)
 {
 	char file[PATH_MAX], *text = NULL, *p;
 	int ret;
@@ -105,7 +105,7 @@ int cgroup_kill_remove(const char *path, int timeout_ms)
 	ret = write_str(path, "cgroup.kill", "1");
 	if (ret)
 		return ret;
-	while ((ret = populated(path)) > 0 && waited < timeout_ms) {
+	while ((ret = cgroup_populated(path)) > 0 && waited < timeout_ms) {
 		nanosleep(&ts, NULL);
 		waited += 10;
 	}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -207,4 +208,50 @@ uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which)
 int lsm_events_fd(struct lsm_bpf *skel)
 {
 	return bpf_map__fd(skel->maps.events);
+}
+
+/*
+ * Pin every link under @dir, so that enforcement outlives warden: if warden
+ * is killed, the agent's processes stay confined (fail closed) until a
+ * later run finds them gone and removes the pins (lsm_clean_stale).
+ */
+int lsm_pin(struct lsm_bpf *skel, const char *dir)
+{
+	const struct bpf_object_skeleton *sk = skel->skeleton;
+	char path[PATH_MAX];
+	int err;
+
+	if (mkdir(WARDEN_BPFFS, 0700) && errno != EEXIST) {
+		err = -errno;
+		if (err == -ENOENT || err == -EACCES)
+			return err;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		pr_debug("pin: mkdir %s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *link = *sk->progs[i].link;
+
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, sk->progs[i].name);
+		err = bpf_link__pin(link, path);
+		if (err) {
+			pr_debug("pin: %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+void lsm_unpin(struct lsm_bpf *skel, const char *dir)
+{
+	const struct bpf_object_skeleton *sk = skel->skeleton;
+
+	for (int i = 0; i < sk->prog_cnt; i++)
+		if (*sk->progs[i].link)
+			bpf_link__unpin(*sk->progs[i].link);
+	rmdir(dir);
 }

@@ -33,4 +33,9 @@ uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which);
 
 int lsm_events_fd(struct lsm_bpf *skel);
 
+/* Where runs pin their links: WARDEN_BPFFS/run-<instance>/<program>. */
+#define WARDEN_BPFFS "/sys/fs/bpf/warden"
+int lsm_pin(struct lsm_bpf *skel, const char *dir);
+void lsm_unpin(struct lsm_bpf *skel, const char *dir);
+
 #endif

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "jsonpos.h"
+#include "mxc.h"
 #include "policy.h"
 
 static const char *const right_names[WD_RIGHT_COUNT] = {
@@ -425,6 +426,45 @@ static void parse_file_section(struct parser *ps, const cJSON *file, struct poli
 	check_contradictions(ps, p);
 }
 
+/* ---- hooks for the MXC importer (mxc.c) ---------------------------------- */
+
+void policy_parser_error(struct parser *ps, const cJSON *item, bool at_key, const char *msg)
+{
+	perr_at(ps, item, at_key, "%s", msg);
+}
+
+void policy_parser_pos(struct parser *ps, const cJSON *item, bool at_key, int *line, int *col)
+{
+	*line = *col = 1;
+	if (item && at_key)
+		jsonpos_key(ps->jp, item, line, col);
+	else if (item)
+		jsonpos_value(ps->jp, item, line, col);
+}
+
+const char *policy_parser_file(const struct parser *ps)
+{
+	return ps->file;
+}
+
+const char *policy_parser_type_name(const cJSON *v)
+{
+	return type_name(v);
+}
+
+void policy_parser_check_keys(struct parser *ps, const cJSON *obj, const char *where,
+			      const char *const *known)
+{
+	check_keys(ps, obj, where, known);
+}
+
+bool policy_parser_check_path(struct parser *ps, const cJSON *item, char *path, bool *subtree)
+{
+	return check_path(ps, item, path, subtree);
+}
+
+#include "policy_net.inc"
+
 static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 {
 	static const char *const keys[] = { "version", "name", "identity", "mode", "file",
@@ -440,7 +480,11 @@ static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 	if (!v) {
 		perr(ps, root, "no \"version\": this format is version 1 (\"version\": 1)");
 	} else if (cJSON_IsString(v) && !strcmp(v->valuestring, "1.0.0")) {
-		perr(ps, v, "this looks like an MXC containment policy (version \"1.0.0\"); MXC import is not supported by this build yet");
+		mxc_parse_top(ps, root, p);	/* an MXC containment policy: mxc.c */
+		return;
+	} else if (cJSON_IsString(v) && strchr(v->valuestring, '.')) {
+		perr(ps, v, "MXC schema version \"%s\" is not supported: this build reads MXC containment policies of version \"1.0.0\" (and Warden policies, \"version\": 1)",
+		     v->valuestring);
 		return;
 	} else if (!cJSON_IsNumber(v)) {
 		perr(ps, v, "version must be the number 1, not %s", type_name(v));
@@ -475,12 +519,10 @@ static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 	v = get(root, "file");
 	if (v)
 		parse_file_section(ps, v, p);
+	p->net_default = WD_ACT_ALLOW;
 	v = get(root, "network");
-	if (v) {
-		if (!cJSON_IsObject(v))
-			perr(ps, v, "\"network\" must be an object, not %s", type_name(v));
-		p->has_network = true;
-	}
+	if (v)
+		parse_network_section(ps, v, p);
 }
 
 int policy_parse(const char *file, const char *text, size_t len, const struct policy_env *env,
@@ -550,6 +592,12 @@ int policy_load(const char *file, const struct policy_env *env, struct policy *o
 
 void policy_free(struct policy *p)
 {
+	for (size_t i = 0; i < p->nnet; i++) {
+		free(p->net_rules[i].host);
+		free(p->net_rules[i].ports);
+	}
+	free(p->net_rules);
+	mxc_policy_free(p);
 	for (size_t i = 0; i < p->nrules; i++)
 		free(p->rules[i].path);
 	free(p->rules);

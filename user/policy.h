@@ -34,6 +34,40 @@ struct file_rule {
 	int line, col;		/* where the rule starts in the policy file */
 };
 
+/* Network rights, bit numbers. */
+enum net_right {
+	NET_CONNECT = 0,	/* TCP connect, UDP send or connect */
+	NET_BIND = 1,		/* bind a local port */
+	NET_RIGHT_COUNT = 2,
+};
+
+enum net_proto {
+	NET_PROTO_ANY = 0,
+	NET_PROTO_TCP = 1,
+	NET_PROTO_UDP = 2,
+};
+
+#define NET_PORT_RANGES_MAX 64	/* "ports" entries in one rule */
+
+struct port_range {
+	uint16_t lo, hi;	/* inclusive */
+};
+
+struct net_rule {
+	bool is_host;		/* a "host" rule, else "cidr" */
+	char *host;		/* lower case, without a leading "*." */
+	bool wildcard;		/* "*.example.com": every name under it */
+	int family;		/* AF_INET or AF_INET6 (cidr rules) */
+	uint8_t addr[16];	/* network address, big endian; IPv4 in addr[0..3] */
+	int prefix;		/* prefix length */
+	struct port_range *ports;	/* NULL: every port */
+	size_t nports;
+	uint8_t protocol;	/* enum net_proto */
+	uint8_t allow, deny;	/* bit per enum net_right */
+	bool audit;
+	int line, col;
+};
+
 struct policy {
 	char *file;		/* file name, for messages */
 	char *name;
@@ -43,7 +77,13 @@ struct policy {
 	bool fileless_exec;	/* "fileless_exec": "allow" */
 	struct file_rule *rules;
 	size_t nrules;
-	bool has_network;	/* a "network" section is present */
+	bool has_network;	/* the policy restricts the network */
+	uint8_t net_default;	/* enum wd_action: ALLOW or DENY */
+	bool net_raw;		/* "raw": "allow" */
+	struct net_rule *net_rules;
+	size_t nnet;
+	char **notes;		/* MXC: "FILE:LINE:COL: ..." for fields Warden cannot honour */
+	size_t nnotes;
 };
 
 /* Values for ${CWD} and ${HOME}. */
@@ -84,6 +124,15 @@ int compiled_decide(const struct compiled *c, const char *path, enum wd_right ri
 /* The same decision, straight from the rules by the contract's definition. */
 void policy_decide_reference(const struct policy *p, const char *path, enum wd_right right,
 			     struct wd_verdict *out);
+
+/*
+ * The contract's network decision for @right to @addr (AF_INET: 4 bytes,
+ * AF_INET6: 16; a v4-mapped v6 address is judged as IPv4) and @port with
+ * @protocol (TCP or UDP). Host rules are not consulted: they only match
+ * addresses learned from DNS answers. Sets *rule (-1 = default).
+ */
+uint8_t policy_net_decide(const struct policy *p, int family, const uint8_t *addr, uint16_t port,
+			  uint8_t protocol, enum net_right right, long *rule);
 
 uint64_t wd_name_hash(const char *name, size_t len);
 const char *right_name(enum wd_right r);

@@ -19,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/magic.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -31,6 +35,7 @@
 #include "commands.h"
 #include "event.h"
 #include "lsm.h"
+#include "mxc.h"
 #include "policy.h"
 
 struct run {
@@ -46,6 +51,7 @@ struct run {
 	int events_fd;
 	char instance[13];
 	char cgroup[PATH_MAX];
+	char pins[PATH_MAX];	/* where this run's links are pinned; "" = not pinned */
 	struct agent_info ai;
 	int64_t boot_offset;
 	uint64_t lost_reported;
@@ -162,8 +168,10 @@ static int load_policy(struct run *r)
 		ret = policy_parse("(built-in)", allow_all, sizeof(allow_all) - 1, &env, &r->policy,
 				   &err);
 	}
+	if (!ret)
+		policy_print_notes(&r->policy, stderr);
 	if (!ret && r->policy.has_network) {
-		sb_printf(&err, "%s: the policy has a \"network\" section, and this build cannot enforce network rules yet; refusing to run the agent with less than its policy asks\n",
+		sb_printf(&err, "%s: the policy restricts the network, and this build cannot enforce network rules yet; refusing to run the agent with less than its policy asks\n",
 			  r->policy.file);
 		ret = -EOPNOTSUPP;
 	}
@@ -395,6 +403,85 @@ static void cleanup(struct run *r)
 		close(r->events_fd);
 }
 
+/*
+ * The cgroup of instance @inst: <cgroup2>/warden/<agent>.<inst>. Pin
+ * directories carry only the instance: bpffs refuses names with dots.
+ */
+static int instance_cgroup(const char *root, const char *inst, char *out, size_t size)
+{
+	char base[PATH_MAX + 16];
+	size_t n = strlen(inst), len;
+	struct dirent *e;
+	DIR *d;
+
+	out[0] = '\0';
+	snprintf(base, sizeof(base), "%s/warden", root);
+	d = opendir(base);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		len = strlen(e->d_name);
+		if (len > n + 1 && e->d_name[len - n - 1] == '.' && !strcmp(e->d_name + len - n, inst)) {
+			snprintf(out, size, "%s/%s", base, e->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return out[0] ? 0 : -ENOENT;
+}
+
+/*
+ * Runs whose warden died (killed, crashed) left their links pinned, so that
+ * their agents stayed confined. Once such an agent's cgroup is empty, the
+ * pins and the cgroup go.
+ */
+static void clean_stale_runs(void)
+{
+	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2], file[PATH_MAX * 3];
+	DIR *d = opendir(WARDEN_BPFFS), *pd;
+	struct dirent *e, *pe;
+
+	if (!d || cgroup2_mount(root, sizeof(root))) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "run-", 4))
+			continue;
+		if (instance_cgroup(root, e->d_name + 4, cg, sizeof(cg)) == 0 &&
+		    cgroup_populated(cg) > 0)
+			continue;	/* its agent still runs: keep enforcing */
+		snprintf(dir, sizeof(dir), "%s/%s", WARDEN_BPFFS, e->d_name);
+		pd = opendir(dir);
+		while (pd && (pe = readdir(pd))) {
+			if (pe->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", dir, pe->d_name);
+			unlink(file);
+		}
+		if (pd)
+			closedir(pd);
+		if (!rmdir(dir))
+			pr_debug("removed the pins of a finished run: %s\n", dir);
+		if (cg[0])
+			rmdir(cg);
+	}
+	closedir(d);
+}
+
+/* bpffs at /sys/fs/bpf, mounted if it is not. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
 /* Everything that can fail before the agent exists. */
 static int prepare(struct run *r)
 {
@@ -408,6 +495,8 @@ static int prepare(struct run *r)
 	ret = lsm_active(&why);
 	if (!ret)
 		ret = lsm_load(&r->skel, r->compiled.n, &why);
+	if (!ret)
+		clean_stale_runs();
 	if (ret) {
 		sb_putc(&why, '\0');
 		pr_warn("run: %s; the agent was not started\n", why.buf);
@@ -440,6 +529,19 @@ static int prepare(struct run *r)
 		pr_warn("run: cannot create the agent's cgroup (cgroup v2 needed): %s\n",
 			strerror(-ret));
 		r->cgroup[0] = '\0';
+		return ret;
+	}
+	/* Pinned, enforcement survives warden being killed: the agent never runs free. */
+	snprintf(r->pins, sizeof(r->pins), "%s/run-%s", WARDEN_BPFFS, r->instance);
+	ret = ensure_bpffs();
+	if (!ret)
+		ret = lsm_pin(r->skel, r->pins);
+	if (ret) {
+		pr_warn("run: cannot pin the BPF programs under %s (%s); without pins, killing warden would end the enforcement; is the BPF file system mounted at /sys/fs/bpf?\n",
+			r->pins, strerror(-ret));
+		lsm_unpin(r->skel, r->pins);
+		r->pins[0] = '\0';
+		rmdir(r->cgroup);
 		return ret;
 	}
 	return 0;
@@ -482,8 +584,10 @@ int cmd_run(int argc, char **argv)
 	/* CMD is gone: nothing it started may run on without us. */
 	ret = cgroup_kill_remove(r.cgroup, 5000);
 	if (ret)
-		pr_warn("run: cannot clean up the agent's cgroup %s: %s\n", r.cgroup,
-			strerror(-ret));
+		pr_warn("run: cannot clean up the agent's cgroup %s (%s); its programs stay pinned in %s, so whatever is left stays confined\n",
+			r.cgroup, strerror(-ret), r.pins);
+	else if (r.pins[0])
+		lsm_unpin(r.skel, r.pins);
 	drain(&r);
 	close(sfd);
 out:

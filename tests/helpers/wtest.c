@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -182,6 +183,55 @@ static int memfd_exec(const char *path, char **argv)
 	return errno;
 }
 
+/*
+ * openat through io_uring, with raw system calls: the kernel's io-wq worker
+ * (or the submitting task) does the open, and must be judged the same.
+ */
+static int uring_open(const char *path)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
+	void *sq, *cq;
+	int ring, res;
+
+	ring = syscall(SYS_io_uring_setup, 4, &p);
+	if (ring < 0)
+		return errno;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return errno;
+	sq_tail = (unsigned *)((char *)sq + p.sq_off.tail);
+	sq_array = (unsigned *)((char *)sq + p.sq_off.array);
+	cq_head = (unsigned *)((char *)cq + p.cq_off.head);
+	cq_tail = (unsigned *)((char *)cq + p.cq_off.tail);
+	cqes = (struct io_uring_cqe *)((char *)cq + p.cq_off.cqes);
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_OPENAT;
+	sqes[0].fd = AT_FDCWD;
+	sqes[0].addr = (unsigned long)path;
+	sqes[0].open_flags = O_RDONLY;
+	sq_array[0] = 0;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return errno;
+	if (__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) == *cq_head)
+		return EIO;
+	res = cqes[*cq_head & (p.cq_entries - 1)].res;
+	close(ring);
+	if (res >= 0) {
+		close(res);
+		return 0;
+	}
+	return -res;
+}
+
 static int do_action(int argc, char **argv)
 {
 	const char *a = argv[0];
@@ -209,6 +259,47 @@ static int do_action(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
+	if (!strcmp(a, "openat") && argc == 3) {
+		/* Relative to a directory fd. */
+		int dfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0)
+			return errno;
+		fd = openat(dfd, argv[2], O_RDONLY | O_CLOEXEC);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		return e;
+	}
+	if (!strcmp(a, "by-handle") && argc == 3) {
+		/* name_to_handle_at, then open_by_handle_at relative to a
+		 * directory (argv[2]) on the same file system: no path at all. */
+		struct file_handle *h = malloc(sizeof(*h) + MAX_HANDLE_SZ);
+		int mount_id, mfd;
+
+		h->handle_bytes = MAX_HANDLE_SZ;
+		if (name_to_handle_at(AT_FDCWD, argv[1], h, &mount_id, 0))
+			return errno;
+		mfd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mfd < 0)
+			return errno;
+		fd = open_by_handle_at(mfd, h, O_RDONLY | O_CLOEXEC);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		close(mfd);
+		free(h);
+		return e;
+	}
+	if (!strcmp(a, "uring-open") && argc == 2)
+		return uring_open(argv[1]);
+	if (!strcmp(a, "userns-mount") && argc == 2) {
+		/* A user namespace makes the agent "root" in it; mounting stays denied. */
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+			return errno;
+		RET(mount("none", argv[1], "tmpfs", 0, NULL));
+	}
 	if (!strcmp(a, "truncate") && argc == 2)
 		RET(truncate(argv[1], 0));
 	if (!strcmp(a, "chmod") && argc == 2)
@@ -218,9 +309,9 @@ static int do_action(int argc, char **argv)
 	if (!strcmp(a, "utimes") && argc == 2)
 		RET(utimensat(AT_FDCWD, argv[1], NULL, 0));
 	if (!strcmp(a, "setxattr") && argc == 2)
-		RET(setxattr(argv[1], "user.warden", "1", 1, 0));
+		RET(setxattr(argv[1], "trusted.warden", "1", 1, 0));	/* tmpfs: trusted.*, not user.* */
 	if (!strcmp(a, "removexattr") && argc == 2)
-		RET(removexattr(argv[1], "user.warden"));
+		RET(removexattr(argv[1], "trusted.warden"));
 	if (!strcmp(a, "mkdir") && argc == 2)
 		RET(mkdir(argv[1], 0755));
 	if (!strcmp(a, "mknod") && argc == 2)
@@ -264,6 +355,37 @@ static int do_action(int argc, char **argv)
 
 			dup2(null, STDOUT_FILENO);
 			_exit(100 + (memfd_exec(argv[1], argv + 1) & 0x7f));
+		}
+		waitpid(pid, &st, 0);
+		return WIFEXITED(st) && WEXITSTATUS(st) >= 100 ? WEXITSTATUS(st) - 100 : 0;
+	}
+	if (!strcmp(a, "deleted-exec") && argc == 2) {
+		/* Copy, open, unlink, then run it through its fd: a program without a path. */
+		char tmp[4096], buf[65536];
+		ssize_t n;
+		pid_t pid;
+		int in, st;
+
+		snprintf(tmp, sizeof(tmp), "%s.deleted", argv[1]);
+		in = open(argv[1], O_RDONLY | O_CLOEXEC);
+		fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+		if (in < 0 || fd < 0)
+			return errno;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, n) != n)
+				return EIO;
+		close(in);
+		close(fd);
+		fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || unlink(tmp))
+			return errno;
+		pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDOUT_FILENO);
+			fexecve(fd, (char *[]){ "x", "ids", NULL }, (char *[]){ NULL });
+			_exit(100 + (errno & 0x7f));
 		}
 		waitpid(pid, &st, 0);
 		return WIFEXITED(st) && WEXITSTATUS(st) >= 100 ? WEXITSTATUS(st) - 100 : 0;

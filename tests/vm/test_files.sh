@@ -67,7 +67,17 @@ exec_allowed=ok exec_denied=EACCES exec_script_denied=EACCES exec_interpreter_de
 mmap_exec_denied=EACCES mmap_exec_allowed=ok mprotect_exec_denied=EACCES
 memfd_exec_denied=EACCES
 bind_alias_denied=EACCES hardlink_alias_denied=EACCES secret_read_denied=EACCES
-proc_root_denied=EACCES"
+proc_root_denied=EACCES
+symlink_alias_create=ok symlink_alias_denied=EACCES relative_dirfd_denied=EACCES
+relative_dirfd_allowed=ok by_handle_denied=EACCES by_handle_allowed=ok
+uring_open_denied=EACCES uring_open_allowed=ok
+truncate_allowed=ok chmod_allowed=ok chown_allowed=ok setxattr_allowed=ok removexattr_allowed=ok
+removexattr_denied=EACCES mknod_allowed=ok symlink_allowed=ok link_allowed=ok rmdir_allowed=ok
+mprotect_exec_allowed=ok deleted_exec_denied=EACCES"
+# An fd the invoker hands the agent is its business; reopening it by
+# /proc/self/fd is an open like any other.
+expect "files: reopening an inherited fd through /proc/self/fd is judged by the path" EACCES \
+	"$($W run --policy $P -- $WT open /proc/self/fd/3 3<$F/noread/f 2>/dev/null)"
 expect "files: nothing changed where it was denied" "data|data|yes|no|no" \
 	"$(cat $F/ro/f)|$(cat $F/nodel/f)|$([ -d $F/tree/protected ] && echo yes)|$([ -e $F/rw/leak ] && echo yes || echo no)|$([ -e $F/nocreate/new ] && echo yes || echo no)"
 expect "files: outside the agent the same actions work" "ok|ok" \
@@ -94,7 +104,7 @@ OUTSIDER=$!
 OUT=$(WT=$WT OUTSIDER=$OUTSIDER $W run --policy $P --events $EV -- sh /warden/tests/vm/files/protect.sh)
 expect_results "protect" "$OUT" "
 bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_module=EPERM
-tiocsti=EPERM leave_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
+tiocsti=EPERM leave_cgroup=EPERM userns_then_mount=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM"
 expect "protect: the outsider survived" alive "$(kill -0 $OUTSIDER 2>/dev/null && echo alive)"

@@ -116,3 +116,25 @@ expect "mode audit reports the would-be denial" "audit" "$($JF decision <$EV)"
 policy $S/aud2.json "{\"path\": \"$S/open/\", \"allow\": [\"read\"], \"audit\": true}"
 expect "an audited allow rule lets the read through" ok "$($W run --policy $S/aud2.json --events $EV -- $WT open $S/open/pub)"
 expect "an audited allow rule reports the access as allow" "$S/open/pub|allow|file.rules[0]" "$($JF path decision rule <$EV)"
+
+# --- killing warden does not free the agent: its programs stay pinned
+rm -f $S/after-kill
+# (CMD itself dies with warden, by PR_SET_PDEATHSIG; its descendants live on, confined.)
+$W run --policy $P -- sh -c "(while :; do $WT open $S/secret/key >>$S/after-kill; sleep 0.2; done) & wait" &
+WPID=$!
+i=0
+while [ ! -s $S/after-kill ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 $WPID
+wait $WPID 2>/dev/null
+sleep 0.5
+: >$S/after-kill
+sleep 1.5
+expect "after warden is killed, the agent's reads are still denied" EACCES "$(sort -u $S/after-kill)"
+expect "the killed run's programs are still pinned" 1 "$(ls -d /sys/fs/bpf/warden/run-* 2>/dev/null | wc -l)"
+for procs in /sys/fs/cgroup/warden/*/cgroup.procs; do
+	echo 1 >"${procs%/cgroup.procs}/cgroup.kill"
+done
+sleep 0.5
+$W run -- true
+expect "the next run removes the pins of the finished one" 0 "$(ls -d /sys/fs/bpf/warden/run-* 2>/dev/null | wc -l)"
+expect "and its cgroup" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d 2>/dev/null)"
