@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <math.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -570,6 +572,22 @@ int policy_parse(const char *file, const char *text, size_t len, const struct po
 	jsonpos_free(ps.jp);
 	cJSON_Delete(root);
 	return ps.errors ? -EINVAL : 0;
+}
+
+int policy_env_of_process(struct policy_env *env, char *cwd, size_t size)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (!home || home[0] != '/') {
+		pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : "/";
+	}
+	env->home = home;
+	env->cwd = cwd;
+	if (!getcwd(cwd, size))
+		return -errno;
+	return 0;
 }
 
 int policy_load(const char *file, const struct policy_env *env, struct policy *out,

@@ -92,6 +92,9 @@ struct policy_env {
 	const char *home;
 };
 
+/* ${CWD} and ${HOME} of this process: getcwd() into @cwd, $HOME or the passwd entry. */
+int policy_env_of_process(struct policy_env *env, char *cwd, size_t size);
+
 /*
  * Parse and validate @text (from @file). On error, every problem found is
  * appended to @err as "FILE:LINE:COL: message\n" and -EINVAL is returned.

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +35,8 @@ static const char policy_usage[] =
 
 static void policy_env(struct policy_env *env, char *cwd, size_t size)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (!getcwd(cwd, size))
+	if (policy_env_of_process(env, cwd, size))
 		snprintf(cwd, size, "/");
-	if (!home || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : "/";
-	}
-	env->cwd = cwd;
-	env->home = home;
 }
 
 static int check(int argc, char **argv)

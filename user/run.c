@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,17 +119,6 @@ static int parse_args(struct run *r, int argc, char **argv)
 	return 0;
 }
 
-static const char *home_dir(void)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home && home[0] == '/')
-		return home;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_dir : "/";
-}
-
 /* A policy that denies a right this build's hooks cannot check is refused. */
 static int check_enforceable(const struct policy *p, struct sbuf *err)
 {
@@ -152,13 +140,14 @@ static int check_enforceable(const struct policy *p, struct sbuf *err)
 static int load_policy(struct run *r)
 {
 	char cwd[PATH_MAX];
-	struct policy_env env = { .cwd = cwd, .home = home_dir() };
+	struct policy_env env;
 	struct sbuf err = {0};
 	int ret;
 
-	if (!getcwd(cwd, sizeof(cwd))) {
-		pr_warn("cannot get the current directory: %s\n", strerror(errno));
-		return -errno;
+	ret = policy_env_of_process(&env, cwd, sizeof(cwd));
+	if (ret) {
+		pr_warn("cannot get the current directory: %s\n", strerror(-ret));
+		return ret;
 	}
 	if (r->policy_file) {
 		ret = policy_load(r->policy_file, &env, &r->policy, &err);

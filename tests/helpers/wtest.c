@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -468,6 +469,24 @@ static int do_action(int argc, char **argv)
 			return errno;
 		e = ioctl(fd, TIOCSTI, &c) ? errno : 0;
 		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "clone-into-cgroup") && argc == 2) {
+		/* clone3(CLONE_INTO_CGROUP): a child born in another cgroup. */
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+		int cfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		long pid;
+
+		if (cfd < 0)
+			return errno;
+		ca.cgroup = cfd;
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			_exit(0);
+		e = pid < 0 ? errno : 0;
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		close(cfd);
 		return e;
 	}
 	if (!strcmp(a, "cgroup-move") && argc == 2) {

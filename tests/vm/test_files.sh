@@ -104,7 +104,7 @@ OUTSIDER=$!
 OUT=$(WT=$WT OUTSIDER=$OUTSIDER $W run --policy $P --events $EV -- sh /warden/tests/vm/files/protect.sh)
 expect_results "protect" "$OUT" "
 bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_module=EPERM
-tiocsti=EPERM leave_cgroup=EPERM userns_then_mount=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
+tiocsti=EPERM leave_cgroup=EPERM userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM"
 expect "protect: the outsider survived" alive "$(kill -0 $OUTSIDER 2>/dev/null && echo alive)"

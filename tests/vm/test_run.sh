@@ -120,7 +120,7 @@ expect "an audited allow rule reports the access as allow" "$S/open/pub|allow|fi
 # --- killing warden does not free the agent: its programs stay pinned
 rm -f $S/after-kill
 # (CMD itself dies with warden, by PR_SET_PDEATHSIG; its descendants live on, confined.)
-$W run --policy $P -- sh -c "(while :; do $WT open $S/secret/key >>$S/after-kill; sleep 0.2; done) & wait" &
+$W run --policy $P --events $S/kill-events.jsonl -- sh -c "(while :; do $WT open $S/secret/key >>$S/after-kill; sleep 0.2; done) & wait" &
 WPID=$!
 i=0
 while [ ! -s $S/after-kill ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
