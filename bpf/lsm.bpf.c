@@ -48,9 +48,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* wd_judge() flags, above the right in its third argument. */
-#define JUDGE_QUIET 0x100	/* no event; return the allowed mask (see wd_mask) */
+#define JUDGE_QUIET 0x100	/* no event; return the mask of allowed rights */
 #define JUDGE_SKIP_FOREIGN 0x200	/* not under this mount: return 1, no event */
-#define MASK_NODE (1 << 8)	/* wd_mask: rules exist at or below this path */
+#define MASK_NODE (1 << 8)	/* in that mask: rules exist at or below this path */
 
 /* Set by userspace before load. */
 const volatile __u32 warden_tgid = 0;	/* the warden process itself */
