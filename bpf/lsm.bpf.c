@@ -52,9 +52,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define JUDGE_SKIP_FOREIGN 0x200	/* not under this mount: return 1, no event */
 #define MASK_NODE (1 << 8)	/* in that mask: rules exist at or below this path */
 
-/* Set by userspace before load. */
-const volatile __u32 warden_tgid = 0;	/* the warden process itself */
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -81,7 +81,6 @@ int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 		sb_printf(why, "cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
-	skel->rodata->warden_tgid = getpid();
 	err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.inodes, nodes ? nodes : 1);

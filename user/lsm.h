@@ -8,9 +8,6 @@
 
 struct lsm_bpf;
 
-/* Rights the loaded hooks check; run refuses policies that deny others. */
-#define LSM_ENFORCED_RIGHTS RIGHTS_ALL
-
 /*
  * Is BPF LSM active on this kernel? Reads /sys/kernel/security/lsm (mounting
  * securityfs if needed). Returns 0, or -errno with the reason and the fix in @why.

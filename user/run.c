@@ -119,24 +119,6 @@ static int parse_args(struct run *r, int argc, char **argv)
 	return 0;
 }
 
-/* A policy that denies a right this build's hooks cannot check is refused. */
-static int check_enforceable(const struct policy *p, struct sbuf *err)
-{
-	uint8_t denied = p->file_default == WD_ACT_DENY ? RIGHTS_ALL : 0, missing;
-
-	for (size_t i = 0; i < p->nrules; i++)
-		denied |= p->rules[i].deny;
-	missing = denied & ~LSM_ENFORCED_RIGHTS;
-	if (!missing)
-		return 0;
-	sb_printf(err, "%s: the policy denies", p->file);
-	for (int r = 0; r < WD_RIGHT_COUNT; r++)
-		if (missing & (1u << r))
-			sb_printf(err, " \"%s\"", right_name(r));
-	sb_puts(err, ", which this build cannot enforce yet; refusing to run the agent with less than its policy asks\n");
-	return -EOPNOTSUPP;
-}
-
 static int load_policy(struct run *r)
 {
 	char cwd[PATH_MAX];
@@ -164,8 +146,6 @@ static int load_policy(struct run *r)
 			  r->policy.file);
 		ret = -EOPNOTSUPP;
 	}
-	if (!ret)
-		ret = check_enforceable(&r->policy, &err);
 	if (!ret)
 		ret = policy_compile(&r->policy, 1, &r->compiled, &err);
 	if (ret) {
