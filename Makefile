@@ -45,7 +45,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # The policy compiler, JSON and event code has no BPF in it: unit tests link it alone.
-CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c
+CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
@@ -54,12 +54,13 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUT)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all check unit vmtest deps demo install clean bench
 
-all: $(OUT)/warden $(HELPER_BINS)
+all: $(OUT)/warden $(HELPER_BINS) $(TEST_BPF_OBJS)
 
 $(OUT) $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
@@ -69,6 +70,11 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
+
+# BPF programs the tests use against warden (not part of warden).
+$(OUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(VMLINUX_H) | $(OUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -536,6 +536,12 @@ __noinline int wd_emit(__u32 agent, __u64 what, __u32 rule, __u32 depth, __u64 a
 	ev->rule = rule;
 	ev->target = aux >> 32;
 	ev->aux = (__u32)aux;
+	if (ev->type != WD_EV_NET) {
+		ev->family = 0;
+		ev->proto = 0;
+		ev->port = 0;
+		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+	}
 	s->e.trunc = false;
 	if (depth != NO_PATH)
 		path_len = wd_emit_path(0, depth) & (WD_PATH_MAX - 1);
@@ -1247,4 +1253,142 @@ int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 		return 0;
 	t = current_mark();
 	return t ? wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd) : 0;
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+#define AF_UNIX 1
+#define AF_PACKET 17
+#define SOCK_RAW 3
+#define SOCK_PACKET 10
+
+/*
+ * A network event from an LSM hook (raw or packet socket, abstract unix
+ * socket): @name is an abstract socket's name (kernel pointer) or 0.
+ */
+__noinline int wd_net_event(__u32 agent_id, __u32 right_family, __u32 sotype, __u64 name,
+			    __u32 name_len)
+{
+	__u32 right = right_family >> 16, family = right_family & 0xffff;
+	struct wd_agent *agent = bpf_map_lookup_elem(&agents, &agent_id);
+	struct scratch *s = scratch_get();
+	__u32 decision;
+
+	if (!agent || !s)
+		return -EPERM;
+	decision = decision_for(agent, true);
+	s->ev.family = family;
+	s->ev.proto = WD_PROTO_OTHER;
+	s->ev.port = 0;
+	__builtin_memset(s->ev.addr, 0, sizeof(s->ev.addr));
+	if (name)
+		bpf_probe_read_kernel(s->ev.addr, name_len < 15 ? name_len & 15 : 15, (void *)name);
+	wd_emit(agent_id, EMIT_WHAT(WD_EV_NET, right, decision, 0), WD_RULE_DEFAULT, NO_PATH,
+		sotype);
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+static __always_inline struct wd_agent *net_agent(__u32 *agent_id)
+{
+	struct wd_task *t = current_mark();
+
+	if (!t)
+		return NULL;
+	*agent_id = t->agent;
+	return bpf_map_lookup_elem(&agents, agent_id);
+}
+
+/* Raw and packet sockets, unless "raw": "allow" (the cgroup program sees only IP ones). */
+SEC("lsm/socket_create")
+int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct wd_agent *agent;
+	__u32 agent_id;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	agent = net_agent(&agent_id);
+	if (!agent || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_RAW))
+		return 0;
+	if (family != AF_PACKET && type != SOCK_RAW && type != SOCK_PACKET)
+		return 0;
+	return wd_net_event(agent_id, WD_NET_RAW << 16 | family, type << 16 | (protocol & 0xffff),
+			    0, 0);
+}
+
+/*
+ * Connecting (stream) or sending (datagram) to a unix socket: a path-named
+ * one needs write on its path; an abstract one is allowed by
+ * "abstract_unix": "allow", or when the agent's own instance created it
+ * (the agent may talk to itself); unnamed ones (socketpair) are private.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);	/* agent id + 1 of the instance that created the socket */
+} unix_owner SEC(".maps");
+
+SEC("lsm/socket_post_create")
+int BPF_PROG(wd_socket_post_create, struct socket *sock, int family, int type, int protocol,
+	     int kern, int ret)
+{
+	struct wd_task *t;
+	__u32 *owner;
+
+	if (ret || family != AF_UNIX || kern)
+		return ret;
+	t = current_mark();
+	if (!t || !sock->sk)
+		return 0;
+	owner = bpf_sk_storage_get(&unix_owner, sock->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!owner)
+		return -ENOMEM;	/* cannot tell it is ours later: refuse now */
+	*owner = t->agent + 1;
+	return 0;
+}
+
+static __always_inline int judge_unix(struct sock *other)
+{
+	struct unix_sock *u = (struct unix_sock *)other;
+	struct unix_address *addr;
+	struct wd_agent *agent;
+	struct dentry *d;
+	__u32 agent_id, *owner;
+	int len;
+
+	agent = net_agent(&agent_id);
+	if (!agent)
+		return 0;
+	d = BPF_CORE_READ(u, path.dentry);
+	if (d)
+		return judge(d, BPF_CORE_READ(u, path.mnt), WD_RIGHT_WRITE);
+	addr = BPF_CORE_READ(u, addr);
+	if (!addr || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_ABSTRACT))
+		return 0;
+	owner = bpf_sk_storage_get(&unix_owner, other, 0, 0);
+	if (owner && *owner == agent_id + 1)
+		return 0;
+	len = BPF_CORE_READ(addr, len) - (int)__builtin_offsetof(struct sockaddr_un, sun_path) - 1;
+	return wd_net_event(agent_id, WD_NET_UNIX << 16 | AF_UNIX, 0,
+			    scalar(&addr->name[0].sun_path[1]), len > 0 ? len : 0);
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(wd_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return judge_unix(other);
+}
+
+SEC("lsm/unix_may_send")
+int BPF_PROG(wd_unix_may_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return judge_unix(other->sk);
 }

@@ -77,6 +77,9 @@ enum wd_mode {
 };
 
 #define WD_AGENT_FILELESS_EXEC 0x1	/* "fileless_exec": "allow" */
+#define WD_AGENT_NET 0x2		/* the policy has a "network" section: it restricts */
+#define WD_AGENT_RAW 0x4		/* "raw": "allow": raw and packet sockets allowed */
+#define WD_AGENT_ABSTRACT 0x8	/* "abstract_unix": "allow" */
 
 /* Per agent instance, indexed by agent id (array map). */
 struct wd_agent {
@@ -109,6 +112,7 @@ enum wd_event_type {
 	WD_EV_FILE = 1,		/* a file access decision (read, write, create, delete) */
 	WD_EV_EXEC = 2,		/* an exec decision: execve, interpreter, PROT_EXEC map */
 	WD_EV_TAMPER = 3,	/* a protection every agent has (action: enum wd_tamper) */
+	WD_EV_NET = 4,		/* a network decision (right: enum wd_net_right) */
 };
 
 /* What a tamper event is about (its "right" field). */
@@ -160,10 +164,101 @@ struct wd_event {
 	__u16 exe_len;		/* bytes of exe that follow the path */
 	char comm[16];		/* task comm */
 	__u32 target;		/* tamper: the other process's tgid (signal, ptrace) */
-	__u32 aux;		/* tamper: signal number, ptrace mode, ioctl command */
+	__u32 aux;		/* tamper: signal number, ptrace mode, ioctl command;
+				 * network: the socket's (type << 16 | IP protocol) */
+	/* Network events only (zero otherwise). */
+	__u8 family;		/* AF_INET, AF_INET6 (v4-mapped is reported as AF_INET), AF_UNIX, AF_PACKET */
+	__u8 proto;		/* enum wd_net_proto */
+	__u16 port;		/* host byte order */
+	__u8 addr[16];		/* big endian; IPv4 in addr[0..3]; abstract unix: name prefix */
 };
 
 #define WD_EVENT_MAX (sizeof(struct wd_event) + 2 * WD_PATH_MAX)
+
+/* ---- network --------------------------------------------------------- */
+
+/* Network rights, as bit numbers (the policy language's "connect", "bind"). */
+enum wd_net_right {
+	WD_NET_CONNECT = 0,	/* TCP connect, UDP send or connect */
+	WD_NET_BIND = 1,	/* bind a local address and port */
+	WD_NET_RAW = 2,		/* events only: a raw, packet or other non-TCP/UDP socket */
+	WD_NET_UNIX = 3,	/* events only: connect or send to an abstract unix socket */
+};
+
+/* Protocols as rules name them; 0 in a rule means any. */
+enum wd_net_proto {
+	WD_PROTO_ANY = 0,
+	WD_PROTO_TCP = 1,	/* TCP and MPTCP */
+	WD_PROTO_UDP = 2,
+	WD_PROTO_OTHER = 3,	/* events only: raw, packet, ICMP, SCTP, ... */
+};
+
+/*
+ * CIDR rules compile into one LPM trie. A key is the agent, a "kind" byte
+ * (address family and right) and the address; prefixlen counts the fixed
+ * 40 bits of agent and kind, then the rule's prefix. Every agent has a /0
+ * node per kind, so every lookup finds a node.
+ */
+#define WD_NET_FIXED_BITS 40
+#define WD_NET_KIND(v6, right) ((__u8)((v6) << 1 | (right)))
+
+struct wd_net_key {
+	__u32 prefixlen;	/* WD_NET_FIXED_BITS + address prefix length */
+	__u32 agent;		/* agent id */
+	__u8 kind;		/* WD_NET_KIND(family is IPv6, enum wd_net_right) */
+	__u8 addr[16];		/* big endian; IPv4 in addr[0..3], the rest zero */
+	__u8 pad[3];
+};
+
+/* A rule as seen from one node: ports, protocol, decision. */
+struct wd_net_entry {
+	__u16 lo, hi;		/* port range, inclusive, host byte order */
+	__u8 proto;		/* enum wd_net_proto; ANY matches every protocol */
+	__u8 action;		/* WD_ACT_ALLOW or WD_ACT_DENY */
+	__u8 audit;		/* 1: report even when allowed */
+	__u8 prefix;		/* the rule's prefix length (learned names: 32 or 128) */
+	__u32 rule;		/* index in network.rules */
+};
+
+#define WD_NET_ENTRIES 32	/* rules that cover one node, counting each port range */
+
+/*
+ * The node of a CIDR prefix holds every rule whose prefix contains it
+ * (itself and its ancestors), most specific first and deny before allow at
+ * the same length: the first entry that matches port and protocol decides,
+ * exactly the contract's "longest prefix, deny wins a tie". No match: the
+ * policy's default.
+ */
+struct wd_net_node {
+	__u32 count;		/* entries in use */
+	__u8 dflt;		/* enum wd_action of network.default */
+	__u8 pad[3];
+	struct wd_net_entry e[WD_NET_ENTRIES];
+};
+
+/* An address learned from an answer of warden's DNS resolver for an allowed name. */
+struct wd_net_addr_key {
+	__u32 agent;		/* agent id */
+	__u32 family;		/* AF_INET or AF_INET6 */
+	__u8 addr[16];		/* big endian; IPv4 in addr[0..3] */
+};
+
+#define WD_NET_LEARNED_ENTRIES 8	/* host rules' entries for one address */
+#define WD_NET_LEARNED_MAX 65536	/* learned addresses per load */
+
+struct wd_net_learned {
+	__u64 expires_ns;	/* bpf_ktime_get_boot_ns() after which the entry counts no more */
+	__u32 count;		/* entries in use */
+	__u32 pad;
+	struct wd_net_entry e[WD_NET_LEARNED_ENTRIES];	/* prefix is the full length */
+};
+
+/* Per socket (sk storage): where a redirected DNS query was really going. */
+struct wd_dns_orig {
+	__u8 addr[16];		/* IPv4 in addr[0..3] */
+	__u16 port;		/* network byte order */
+	__u16 family;		/* AF_INET or AF_INET6 */
+};
 
 /* Per-CPU counters (array map "counters"). */
 enum wd_counter {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 
@@ -87,6 +90,9 @@ static bool event_valid(const struct wd_event *ev, size_t size)
 		return ev->right < WD_RIGHT_COUNT;
 	case WD_EV_TAMPER:
 		return ev->right < WD_TAMPER_COUNT;
+	case WD_EV_NET:
+		return ev->right <= WD_NET_UNIX && ev->proto <= WD_PROTO_OTHER &&
+		       ev->path_len == 0;
 	}
 	return false;
 }
@@ -99,12 +105,76 @@ static void put_rule(struct sbuf *sb, const struct wd_event *ev)
 	}
 	if (ev->type == WD_EV_TAMPER)
 		sb_puts(sb, ",\"rule\":\"protection\"");
+	else if (ev->type == WD_EV_NET && ev->right == WD_NET_RAW)
+		sb_puts(sb, ",\"rule\":\"network.raw\"");
+	else if (ev->type == WD_EV_NET && ev->right == WD_NET_UNIX)
+		sb_puts(sb, ",\"rule\":\"network.abstract_unix\"");
+	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_DEFAULT)
+		put_str(sb, "rule", "network.default");
+	else if (ev->type == WD_EV_NET)
+		sb_printf(sb, ",\"rule\":\"network.rules[%u]\"", ev->rule);
 	else if (ev->rule == WD_RULE_DEFAULT)
 		put_str(sb, "rule", "file.default");
 	else if (ev->rule == WD_RULE_FILELESS)
 		put_str(sb, "rule", "file.fileless_exec");
 	else
 		sb_printf(sb, ",\"rule\":\"file.rules[%u]\"", ev->rule);
+}
+
+/* IP protocols other than TCP and UDP, by the name people know them by. */
+static const char *other_proto(const struct wd_event *ev, char *buf, size_t size)
+{
+	unsigned type = ev->aux >> 16, proto = ev->aux & 0xffff;
+
+	if (ev->family == 17 /* AF_PACKET */)
+		return "packet";
+	if (type == 3 /* SOCK_RAW */)
+		return "raw";
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	case 136:
+		return "udplite";
+	}
+	snprintf(buf, size, "ip-%u", proto);
+	return buf;
+}
+
+static void put_network(struct sbuf *sb, const struct wd_event *ev)
+{
+	static const char *const actions[] = { "connect", "bind", "socket", "connect" };
+	char addr[INET6_ADDRSTRLEN], pbuf[16];
+
+	sb_puts(sb, ",\"event\":\"network\"");
+	put_str(sb, "action", actions[ev->right]);
+	if (ev->right == WD_NET_UNIX) {
+		/* An abstract name: '@' and its bytes (they may be binary). */
+		size_t n = strnlen((const char *)ev->addr, sizeof(ev->addr));
+
+		sb_puts(sb, ",\"protocol\":\"unix\",\"address\":");
+		{
+			char name[sizeof(ev->addr) + 1] = "@";
+
+			memcpy(name + 1, ev->addr, n);
+			sb_json_str(sb, name, n + 1);
+		}
+		sb_puts(sb, ",\"port\":null");
+		return;
+	}
+	if (ev->right == WD_NET_RAW || ev->proto == WD_PROTO_OTHER) {
+		put_str(sb, "protocol", other_proto(ev, pbuf, sizeof(pbuf)));
+		sb_puts(sb, ",\"address\":null,\"port\":null");
+		return;
+	}
+	put_str(sb, "protocol", ev->proto == WD_PROTO_TCP ? "tcp" : "udp");
+	if (!inet_ntop(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->addr, addr, sizeof(addr)))
+		strcpy(addr, "?");
+	put_str(sb, "address", addr);
+	sb_printf(sb, ",\"port\":%u", ev->port);
 }
 
 int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
@@ -126,8 +196,21 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		  ev->ppid, ev->uid, ev->gid);
 	put_str(sb, "comm", comm);
 	put_key(sb, "exe");
-	sb_json_str(sb, exe, ev->exe_len);
+	if (ev->exe_len || ev->type != WD_EV_NET) {
+		sb_json_str(sb, exe, ev->exe_len);
+	} else {
+		char buf[4096];
+		const char *e = ai->exe_lookup ? ai->exe_lookup(ev->pid, buf, sizeof(buf)) : NULL;
+
+		if (e)
+			sb_json_str(sb, e, strlen(e));
+		else
+			sb_puts(sb, "null");
+	}
 	switch (ev->type) {
+	case WD_EV_NET:
+		put_network(sb, ev);
+		break;
 	case WD_EV_TAMPER:
 		sb_puts(sb, ",\"event\":\"tamper\"");
 		put_str(sb, "action", tamper_names[ev->right]);

@@ -14,6 +14,12 @@ struct agent_info {
 	const char *name;	/* policy "name" */
 	const char *identity;	/* policy "identity", or NULL */
 	const char *instance;	/* this run's instance id */
+	/*
+	 * For events the kernel sends without the executable's path (network
+	 * events come from cgroup programs, which cannot walk it): look it up
+	 * by pid at drain time, or NULL to print null.
+	 */
+	const char *(*exe_lookup)(uint32_t pid, char *buf, size_t size);
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, to turn bpf_ktime_get_boot_ns() into wall time. */

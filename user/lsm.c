@@ -166,7 +166,9 @@ int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c
 	struct wd_agent a = {
 		.root_node = c->root_id,
 		.mode = p->mode,
-		.flags = p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0,
+		.flags = (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
+			 (p->has_network ? WD_AGENT_NET : 0) | (p->net_raw ? WD_AGENT_RAW : 0) |
+			 (p->net_abstract_unix ? WD_AGENT_ABSTRACT : 0),
 	};
 	int err;
 
@@ -189,7 +191,7 @@ int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent)
 	return 0;
 }
 
-uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which)
+uint64_t map_counter(int fd, uint32_t which)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0, *vals;
@@ -197,11 +199,21 @@ uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which)
 	if (ncpu <= 0)
 		return 0;
 	vals = xcalloc(ncpu, sizeof(*vals));
-	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &which, vals))
+	if (!bpf_map_lookup_elem(fd, &which, vals))
 		for (int i = 0; i < ncpu; i++)
 			sum += vals[i];
 	free(vals);
 	return sum;
+}
+
+uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which)
+{
+	return map_counter(bpf_map__fd(skel->maps.counters), which);
+}
+
+int lsm_counters_fd(struct lsm_bpf *skel)
+{
+	return bpf_map__fd(skel->maps.counters);
 }
 
 int lsm_events_fd(struct lsm_bpf *skel)
@@ -214,9 +226,8 @@ int lsm_events_fd(struct lsm_bpf *skel)
  * is killed, the agent's processes stay confined (fail closed) until a
  * later run finds them gone and removes the pins (lsm_clean_stale).
  */
-int lsm_pin(struct lsm_bpf *skel, const char *dir)
+int pin_skeleton_links(const struct bpf_object_skeleton *sk, const char *dir)
 {
-	const struct bpf_object_skeleton *sk = skel->skeleton;
 	char path[PATH_MAX];
 	int err;
 
@@ -245,12 +256,20 @@ int lsm_pin(struct lsm_bpf *skel, const char *dir)
 	return 0;
 }
 
-void lsm_unpin(struct lsm_bpf *skel, const char *dir)
+void unpin_skeleton_links(const struct bpf_object_skeleton *sk)
 {
-	const struct bpf_object_skeleton *sk = skel->skeleton;
-
 	for (int i = 0; i < sk->prog_cnt; i++)
 		if (*sk->progs[i].link)
 			bpf_link__unpin(*sk->progs[i].link);
+}
+
+int lsm_pin(struct lsm_bpf *skel, const char *dir)
+{
+	return pin_skeleton_links(skel->skeleton, dir);
+}
+
+void lsm_unpin(struct lsm_bpf *skel, const char *dir)
+{
+	unpin_skeleton_links(skel->skeleton);
 	rmdir(dir);
 }

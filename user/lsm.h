@@ -29,10 +29,19 @@ int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent);
 uint64_t lsm_counter(struct lsm_bpf *skel, uint32_t which);
 
 int lsm_events_fd(struct lsm_bpf *skel);
+int lsm_counters_fd(struct lsm_bpf *skel);
+
+/* Sum over CPUs of entry @which of a per-CPU u64 array. */
+uint64_t map_counter(int fd, uint32_t which);
 
 /* Where runs pin their links: WARDEN_BPFFS/run-<instance>/<program>. */
 #define WARDEN_BPFFS "/sys/fs/bpf/warden"
 int lsm_pin(struct lsm_bpf *skel, const char *dir);
 void lsm_unpin(struct lsm_bpf *skel, const char *dir);
+
+/* Pin every attached link of a skeleton as @dir/<program>; unpin them. */
+struct bpf_object_skeleton;
+int pin_skeleton_links(const struct bpf_object_skeleton *sk, const char *dir);
+void unpin_skeleton_links(const struct bpf_object_skeleton *sk);
 
 #endif

@@ -652,8 +652,9 @@ static void parse_network(struct mxc *m, const cJSON *net)
 		m->p->has_network = true;
 		/* At the "network" key, or at the policy's "{" if there is none. */
 		note_at(m, net ? net : m->root, net != NULL,
-			"network: %s; this build cannot enforce network rules, so warden run refuses this policy (set network.egress.default, network.ingress.default and network.ingress.hostLoopback to \"allow\" to run without network restrictions)",
+			"network: %s; Warden does not translate MXC network rules yet, so warden run refuses this policy (set network.egress.default, network.ingress.default and network.ingress.hostLoopback to \"allow\" to run without network restrictions, or write the rules as a version 1 \"network\" section)",
 			why.buf);
+		m->p->unenforceable = xstrdup("its MXC network rules are not translated by this build");
 	}
 	sb_free(&why);
 }

@@ -615,6 +615,7 @@ void policy_free(struct policy *p)
 		free(p->net_rules[i].ports);
 	}
 	free(p->net_rules);
+	free(p->unenforceable);
 	mxc_policy_free(p);
 	for (size_t i = 0; i < p->nrules; i++)
 		free(p->rules[i].path);

@@ -80,8 +80,10 @@ struct policy {
 	bool has_network;	/* the policy restricts the network */
 	uint8_t net_default;	/* enum wd_action: ALLOW or DENY */
 	bool net_raw;		/* "raw": "allow" */
+	bool net_abstract_unix;	/* "abstract_unix": "allow" */
 	struct net_rule *net_rules;
 	size_t nnet;
+	char *unenforceable;	/* why run must refuse this policy (MXC parts not translated), or NULL */
 	char **notes;		/* MXC: "FILE:LINE:COL: ..." for fields Warden cannot honour */
 	size_t nnotes;
 };

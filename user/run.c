@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
@@ -35,17 +36,21 @@
 #include "event.h"
 #include "lsm.h"
 #include "mxc.h"
+#include "net.h"
 #include "policy.h"
 
 struct run {
 	const char *policy_file;
 	const char *events_file;
 	bool audit;
+	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
 	char **argv;
 
 	struct policy policy;
 	struct compiled compiled;
-	struct lsm_bpf *skel;
+	struct lsm_bpf *skel;	/* NULL when BPF LSM is not active (--allow-partial) */
+	struct net_compiled net_compiled;
+	struct net_bpf *net;	/* NULL when the policy has no "network" section */
 	struct ring_buffer *rb;
 	int events_fd;
 	char instance[13];
@@ -70,6 +75,9 @@ static const char run_usage[] =
 	"                      but the agent is still tracked and protected\n"
 	"  -e, --events FILE   append events as JSON lines to FILE (default: stderr)\n"
 	"  -a, --audit         deny nothing; report would-be denials as \"audit\"\n"
+	"      --allow-partial run even when this kernel can enforce only part of the\n"
+	"                      policy (e.g. network rules without BPF LSM); what is not\n"
+	"                      enforced is listed; without it warden refuses (exit 125)\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: CMD's; 125 if warden failed before CMD started (CMD never runs\n"
@@ -85,6 +93,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "audit", no_argument, NULL, 'a' },
+		{ "allow-partial", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -101,6 +110,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 			break;
 		case 'a':
 			r->audit = true;
+			break;
+		case 'P':
+			r->allow_partial = true;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -141,13 +153,15 @@ static int load_policy(struct run *r)
 	}
 	if (!ret)
 		policy_print_notes(&r->policy, stderr);
-	if (!ret && r->policy.has_network) {
-		sb_printf(&err, "%s: the policy restricts the network, and this build cannot enforce network rules yet; refusing to run the agent with less than its policy asks\n",
-			  r->policy.file);
+	if (!ret && r->policy.unenforceable) {
+		sb_printf(&err, "%s: %s; refusing to run the agent with less than its policy asks\n",
+			  r->policy.file, r->policy.unenforceable);
 		ret = -EOPNOTSUPP;
 	}
 	if (!ret)
 		ret = policy_compile(&r->policy, 1, &r->compiled, &err);
+	if (!ret && r->policy.has_network)
+		ret = net_compile(&r->policy, 0, &r->net_compiled, &err);
 	if (ret) {
 		sb_putc(&err, '\0');
 		fprintf(stderr, "%s", err.buf);
@@ -209,7 +223,9 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static void report_lost(struct run *r)
 {
-	uint64_t lost = lsm_counter(r->skel, WD_CNT_LOST_RINGBUF);
+	/* One counters map: the network programs share the LSM's when both run. */
+	uint64_t lost = r->skel ? lsm_counter(r->skel, WD_CNT_LOST_RINGBUF)
+				: net_counter(r->net, WD_CNT_LOST_RINGBUF);
 
 	if (lost > r->lost_reported) {
 		event_format_lost(&r->out, &r->ai, lost - r->lost_reported, "ringbuf_full",
@@ -225,7 +241,48 @@ static void drain(struct run *r)
 	flush_out(r);
 }
 
+static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, buf, size - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ---- the agent's first process ----------------------------------------- */
+
+/*
+ * Raw and packet sockets are denied in the kernel (sock_create and, with
+ * BPF LSM, socket_create); without the capability they need, the agent
+ * cannot even ask, whatever else the kernel enforces. Also covers packet
+ * sockets on kernels without BPF LSM.
+ */
+static int drop_net_raw(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (prctl(PR_CAPBSET_DROP, CAP_NET_RAW) && errno != EINVAL)
+		return -errno;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		uint32_t bit = CAP_NET_RAW / 32 == i ? 1u << (CAP_NET_RAW % 32) : 0;
+
+		data[i].effective &= ~bit;
+		data[i].permitted &= ~bit;
+		data[i].inheritable &= ~bit;
+	}
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_NET_RAW, 0, 0);
+	return 0;
+}
 
 /*
  * In the child: wait for the go byte (sent once we are marked and in our
@@ -241,6 +298,8 @@ static void __attribute__((noreturn)) child(struct run *r, int go_fd, int err_fd
 	if (read(go_fd, &go, 1) != 1)
 		_exit(EXIT_RUN_FAIL);	/* warden gave up: never run unconfined */
 	close(go_fd);
+	if (r->policy.has_network && !r->policy.net_raw && !r->skel && drop_net_raw())
+		_exit(EXIT_RUN_FAIL);	/* fail closed */
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	execvp(r->argv[0], r->argv);
 	e = errno;
@@ -284,7 +343,7 @@ static pid_t start_agent(struct run *r, const sigset_t *oldmask, int *pidfd_out)
 		pr_warn("run: pidfd_open: %s\n", strerror(-ret));
 		goto fail;
 	}
-	ret = lsm_mark_task(r->skel, pidfd, 0);
+	ret = r->skel ? lsm_mark_task(r->skel, pidfd, 0) : 0;
 	if (ret) {
 		pr_warn("run: cannot mark the agent's process in the kernel: %s\n", strerror(-ret));
 		goto fail;
@@ -363,9 +422,12 @@ static void cleanup(struct run *r)
 {
 	if (r->rb)
 		ring_buffer__free(r->rb);
+	if (r->net)
+		net_unload(r->net);
 	if (r->skel)
 		lsm_unload(r->skel);
 	compiled_free(&r->compiled);
+	net_compiled_free(&r->net_compiled);
 	policy_free(&r->policy);
 	sb_free(&r->out);
 	if (r->events_fd > 2)
@@ -439,6 +501,16 @@ static void clean_stale_runs(void)
 	closedir(d);
 }
 
+static void unpin_programs(struct run *r)
+{
+	if (r->net)
+		net_unpin(r->net);
+	if (r->skel)
+		lsm_unpin(r->skel, r->pins);
+	rmdir(r->pins);
+	r->pins[0] = '\0';
+}
+
 /* bpffs at /sys/fs/bpf, mounted if it is not. */
 static int ensure_bpffs(void)
 {
@@ -451,33 +523,101 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-/* Everything that can fail before the agent exists. */
-static int prepare(struct run *r)
+/*
+ * Without BPF LSM only the network rules (cgroup programs) can hold. That
+ * is less than any policy asks (every agent's protections are LSM hooks),
+ * so it takes --allow-partial, and warden says what does not hold.
+ */
+static int check_partial(struct run *r, struct sbuf *why)
+{
+	if (!r->allow_partial) {
+		if (r->policy.has_network)
+			sb_puts(why, "; only this policy's network rules could be enforced here: --allow-partial runs the agent with them alone");
+		return -EOPNOTSUPP;
+	}
+	if (!r->policy.has_network) {
+		sb_puts(why, "; --allow-partial was given, but nothing of this policy can be enforced here (it has no network rules): refusing to run the agent unconfined");
+		return -EOPNOTSUPP;
+	}
+	pr_warn("run: --allow-partial: %s\n", why->buf);
+	pr_warn("run: NOT enforced: file and exec rules, unix socket and packet socket rules, and the protections every agent has (bpf, modules, mount, leaving its cgroup, signals and ptrace); only the network rules are\n");
+	return 0;
+}
+
+static int load_programs(struct run *r)
 {
 	struct sbuf why = {0};
-	char name[128];
 	int ret;
 
-	ret = load_policy(r);
-	if (ret)
-		return ret;
 	ret = lsm_active(&why);
 	if (!ret)
 		ret = lsm_load(&r->skel, r->compiled.n, &why);
-	if (!ret)
-		clean_stale_runs();
+	if (ret) {
+		r->skel = NULL;
+		sb_putc(&why, '\0');
+		why.len--;
+		ret = check_partial(r, &why);
+	}
+	if (!ret && r->policy.has_network) {
+		struct net_opts o = {
+			.mode = r->policy.mode,
+			.raw = r->policy.net_raw,
+			.events_fd = r->skel ? lsm_events_fd(r->skel) : -1,
+			.counters_fd = r->skel ? lsm_counters_fd(r->skel) : -1,
+		};
+
+		why.len = 0;
+		ret = net_load(&r->net, &r->net_compiled, &o, &why);
+	}
 	if (ret) {
 		sb_putc(&why, '\0');
 		pr_warn("run: %s; the agent was not started\n", why.buf);
-		sb_free(&why);
-		return ret;
 	}
-	ret = lsm_add_agent(r->skel, 0, &r->compiled, &r->policy);
+	sb_free(&why);
+	return ret;
+}
+
+static int attach_network(struct run *r)
+{
+	struct sbuf why = {0};
+	int ret;
+
+	if (!r->net)
+		return 0;
+	ret = net_attach(r->net, r->cgroup, &why);
 	if (ret) {
-		pr_warn("run: cannot install the policy in the kernel: %s\n", strerror(-ret));
-		return ret;
+		sb_putc(&why, '\0');
+		pr_warn("run: %s; the agent was not started\n", why.buf);
 	}
-	r->rb = ring_buffer__new(lsm_events_fd(r->skel), on_event, r, NULL);
+	sb_free(&why);
+	return ret;
+}
+
+static int pin_programs(struct run *r)
+{
+	int ret;
+
+	/* Pinned, enforcement survives warden being killed: the agent never runs free. */
+	snprintf(r->pins, sizeof(r->pins), "%s/run-%s", WARDEN_BPFFS, r->instance);
+	ret = ensure_bpffs();
+	if (!ret && r->skel)
+		ret = lsm_pin(r->skel, r->pins);
+	if (!ret && r->net)
+		ret = net_pin(r->net, r->pins);
+	if (ret) {
+		pr_warn("run: cannot pin the BPF programs under %s (%s); without pins, killing warden would end the enforcement; is the BPF file system mounted at /sys/fs/bpf?\n",
+			r->pins, strerror(-ret));
+		unpin_programs(r);
+	}
+	return ret;
+}
+
+static int open_events(struct run *r)
+{
+	int ret;
+
+	r->rb = ring_buffer__new(r->skel ? lsm_events_fd(r->skel) : net_events_fd(r->net), on_event,
+				 r, NULL);
 	if (!r->rb) {
 		ret = -errno;
 		pr_warn("run: cannot open the event ring buffer: %s\n", strerror(-ret));
@@ -492,6 +632,31 @@ static int prepare(struct run *r)
 			return ret;
 		}
 	}
+	return 0;
+}
+
+/* Everything that can fail before the agent exists. */
+static int prepare(struct run *r)
+{
+	char name[128];
+	int ret;
+
+	ret = load_policy(r);
+	if (!ret)
+		ret = load_programs(r);
+	if (ret)
+		return ret;
+	clean_stale_runs();
+	if (r->skel) {
+		ret = lsm_add_agent(r->skel, 0, &r->compiled, &r->policy);
+		if (ret) {
+			pr_warn("run: cannot install the policy in the kernel: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = open_events(r);
+	if (ret)
+		return ret;
 	snprintf(name, sizeof(name), "%s.%s", r->policy.name, r->instance);
 	ret = cgroup_create(name, r->cgroup, sizeof(r->cgroup));
 	if (ret) {
@@ -500,16 +665,10 @@ static int prepare(struct run *r)
 		r->cgroup[0] = '\0';
 		return ret;
 	}
-	/* Pinned, enforcement survives warden being killed: the agent never runs free. */
-	snprintf(r->pins, sizeof(r->pins), "%s/run-%s", WARDEN_BPFFS, r->instance);
-	ret = ensure_bpffs();
+	ret = attach_network(r);
 	if (!ret)
-		ret = lsm_pin(r->skel, r->pins);
+		ret = pin_programs(r);
 	if (ret) {
-		pr_warn("run: cannot pin the BPF programs under %s (%s); without pins, killing warden would end the enforcement; is the BPF file system mounted at /sys/fs/bpf?\n",
-			r->pins, strerror(-ret));
-		lsm_unpin(r->skel, r->pins);
-		r->pins[0] = '\0';
 		rmdir(r->cgroup);
 		return ret;
 	}
@@ -532,7 +691,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.ai = (struct agent_info){ .name = r.policy.name, .identity = r.policy.identity,
-				    .instance = r.instance };
+				    .instance = r.instance, .exe_lookup = exe_of_pid };
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -556,7 +715,7 @@ int cmd_run(int argc, char **argv)
 		pr_warn("run: cannot clean up the agent's cgroup %s (%s); its programs stay pinned in %s, so whatever is left stays confined\n",
 			r.cgroup, strerror(-ret), r.pins);
 	else if (r.pins[0])
-		lsm_unpin(r.skel, r.pins);
+		unpin_programs(&r);
 	drain(&r);
 	close(sfd);
 out:

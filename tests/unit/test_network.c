@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "netcompile.h"
 #include "policy.h"
 
 static const struct policy_env ENV = { .cwd = "/w", .home = "/h" };
@@ -177,6 +178,127 @@ static void t_host_forms(void **state)
 	sb_free(&err);
 }
 
+/*
+ * The compiled LPM nodes must reach the contract's decision (and the same
+ * deciding rule) for every address, port, protocol and right: random
+ * policies over a small address space, so prefixes nest and overlap.
+ */
+static unsigned rnd_state = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245 + 12345;
+	return (rnd_state >> 8) % n;
+}
+
+static void random_policy(struct sbuf *sb)
+{
+	static const char *const protos[] = { "any", "tcp", "udp" };
+	int n = 1 + rnd(24);
+
+	sb_printf(sb, "{\"version\": 1, \"name\": \"r\", \"network\": {\"default\": \"%s\", \"rules\": [",
+		  rnd(2) ? "deny" : "allow");
+	for (int i = 0; i < n; i++) {
+		int v6 = rnd(4) == 0, prefix = v6 ? 120 + rnd(9) : 24 + rnd(9);
+		unsigned host = rnd(256) & (prefix % 8 || prefix == (v6 ? 128 : 32) ? 0xff : 0);
+		unsigned bits = (v6 ? 128 : 32) - prefix;
+
+		host &= ~((1u << bits) - 1) & 0xff;
+		if (prefix == (v6 ? 120 : 24))
+			host = 0;
+		if (v6)
+			sb_printf(sb, "%s{\"cidr\": \"fd00::%x/%d\"", i ? "," : "", host, prefix);
+		else
+			sb_printf(sb, "%s{\"cidr\": \"10.0.0.%u/%d\"", i ? "," : "", host, prefix);
+		if (rnd(2)) {
+			int lo = rnd(8), hi = lo + rnd(4);
+
+			sb_printf(sb, ", \"ports\": [\"%d-%d\"%s]", lo, hi, rnd(3) ? "" : ", \"20\"");
+		}
+		sb_printf(sb, ", \"protocol\": \"%s\", \"%s\": [\"%s\"]}", protos[rnd(3)],
+			  rnd(2) ? "allow" : "deny", rnd(3) ? "connect" : "bind");
+	}
+	sb_puts(sb, "]}}");
+	sb_putc(sb, '\0');
+}
+
+static void t_compiled_matches_contract(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct sbuf text = {0}, err = {0};
+		struct net_compiled c;
+		struct policy p;
+
+		random_policy(&text);
+		if (parse(text.buf, &p, &err)) {
+			sb_putc(&err, '\0');
+			fail_msg("generated policy rejected: %s\n%s", err.buf, text.buf);
+		}
+		assert_int_equal(net_compile(&p, 7, &c, &err), 0);
+		for (int q = 0; q < 400; q++) {
+			uint8_t a[16] = {0};
+			int v6 = rnd(3) == 0, family = v6 ? AF_INET6 : AF_INET;
+			uint16_t port = rnd(24);
+			uint8_t proto = 1 + rnd(2);
+			enum net_right right = rnd(2) ? NET_CONNECT : NET_BIND;
+			long want_rule, got_rule;
+			uint8_t want, got;
+
+			if (v6) {
+				a[0] = 0xfd;
+				a[15] = rnd(256);
+			} else {
+				a[0] = 10;
+				a[3] = rnd(256);
+			}
+			want = policy_net_decide(&p, family, a, port, proto, right, &want_rule);
+			got = net_compiled_decide(&c, family, a, port, proto, right, &got_rule);
+			if (want != got || want_rule != got_rule)
+				fail_msg("%s: addr byte %u port %u proto %u right %d: contract %u rule %ld, compiled %u rule %ld",
+					 text.buf, a[v6 ? 15 : 3], port, proto, right, want, want_rule, got,
+					 got_rule);
+		}
+		net_compiled_free(&c);
+		policy_free(&p);
+		sb_free(&text);
+		sb_free(&err);
+	}
+}
+
+/* Too many rules over one address range: a precise error, never a truncation. */
+static void t_compile_overlap_limit(void **state)
+{
+	struct sbuf text = {0}, err = {0};
+	struct net_compiled c;
+	struct policy p;
+
+	(void)state;
+	sb_puts(&text, "{\"version\": 1, \"name\": \"o\", \"network\": {\"rules\": [");
+	for (int i = 0; i <= WD_NET_ENTRIES; i++)
+		sb_printf(&text, "%s\n{\"cidr\": \"10.0.0.0/%d\", \"ports\": [\"%d\"], \"allow\": [\"connect\"]}",
+			  i ? "," : "", 8 + i % 24, i);
+	sb_puts(&text, "]}}");
+	sb_putc(&text, '\0');
+	assert_int_equal(parse(text.buf, &p, &err), 0);
+	assert_int_equal(net_compile(&p, 0, &c, &err), -E2BIG);
+	sb_putc(&err, '\0');
+	if (!strstr(err.buf, "n.json:") || !strstr(err.buf, "cover the same addresses"))
+		fail_msg("unexpected error: %s", err.buf);
+	policy_free(&p);
+	sb_free(&text);
+	sb_free(&err);
+}
+
+static void t_host_rule_cannot_bind(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"name\": \"h\", \"network\": {\"rules\": [{\"host\": \"a.example\", \"allow\": [\"bind\"]}]}}",
+		     "a host rule can only name \"connect\"");
+	expect_error("{\"version\": 1, \"name\": \"h\", \"network\": {\"abstract_unix\": \"maybe\"}}",
+		     "network.abstract_unix");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +306,9 @@ int main(void)
 		cmocka_unit_test(t_deny_wins_tie),
 		cmocka_unit_test(t_errors),
 		cmocka_unit_test(t_host_forms),
+		cmocka_unit_test(t_compiled_matches_contract),
+		cmocka_unit_test(t_compile_overlap_limit),
+		cmocka_unit_test(t_host_rule_cannot_bind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

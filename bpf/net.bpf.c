@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Warden's network rules, as cgroup programs attached to an agent
+ * instance's cgroup: every socket call of every process in it meets them,
+ * and they need no BPF LSM (so they work on kernels without it too).
+ *
+ * - connect4/6 and sendmsg4/6 judge "connect" (TCP connect, TCP fast open,
+ *   UDP connect, UDP sendto/sendmsg/sendmmsg; io_uring goes through the same
+ *   kernel paths). An IPv4-mapped IPv6 address is judged as IPv4.
+ * - bind4/6 judge "bind".
+ * - sock_create refuses raw sockets and every IP protocol but TCP, UDP and
+ *   MPTCP unless the policy says "raw": "allow" (ICMP, SCTP, UDP-Lite... have
+ *   paths these hooks do not see: fail closed).
+ * - With host rules, DNS (UDP and TCP port 53, to any address) goes to
+ *   warden's resolver on loopback instead; recvmsg and getpeername put the
+ *   original server back, so the agent sees a normal answer.
+ *
+ * Programs are attached with BPF link (multi semantics): a child cgroup can
+ * add programs, never replace or skip these; every attached program must
+ * allow.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "warden.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_RAW 3
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_MPTCP 262
+
+/* Load-time settings, written by userspace before load. */
+const volatile __u32 agent_id = 0;	/* the agent these programs judge for */
+const volatile __u32 agent_mode = WD_MODE_ENFORCE;	/* enum wd_mode */
+const volatile __u8 raw_allowed = 0;	/* "raw": "allow" */
+const volatile __u16 dns_port = 0;	/* warden's resolver, host order; 0 = no redirect */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(key_size, sizeof(struct wd_net_key));
+	__uint(value_size, sizeof(struct wd_net_node));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);	/* sized by userspace */
+} net_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(key_size, sizeof(struct wd_net_addr_key));
+	__uint(value_size, sizeof(struct wd_net_learned));
+	__uint(max_entries, WD_NET_LEARNED_MAX);
+} net_learned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct wd_dns_orig);
+} dns_orig SEC(".maps");
+
+/* Shared with the LSM object when it is loaded (userspace reuses its fds). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WD_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* One judgement: what it is about, and what decided it. */
+struct net_req {
+	__u8 addr[16];		/* IPv4 in addr[0..3] */
+	__u16 port;		/* host order */
+	__u8 v6;		/* 1: an IPv6 address (not v4-mapped) */
+	__u8 proto;		/* WD_PROTO_TCP or WD_PROTO_UDP */
+	__u8 right;		/* enum wd_net_right */
+	__u32 sotype;		/* socket type << 16 | IP protocol, for the event */
+};
+
+struct net_verdict {
+	__u32 rule;		/* network.rules index, or WD_RULE_DEFAULT */
+	__u8 action;		/* WD_ACT_ALLOW or WD_ACT_DENY */
+	__u8 audit;
+	__u8 prefix;		/* prefix length of the deciding rule */
+	__u8 matched;		/* an entry matched (else the default decided) */
+};
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline bool entry_matches(const struct wd_net_entry *e, const struct net_req *q)
+{
+	return (!e->proto || e->proto == q->proto) && q->port >= e->lo && q->port <= e->hi;
+}
+
+/* The first entry of @n that matches decides (entries are in precedence order). */
+static __always_inline void scan_node(const struct wd_net_node *n, const struct net_req *q,
+				      struct net_verdict *v)
+{
+	v->rule = WD_RULE_DEFAULT;
+	v->action = n->dflt;
+	v->audit = 0;
+	v->prefix = 0;
+	v->matched = 0;
+	for (int i = 0; i < WD_NET_ENTRIES; i++) {
+		const struct wd_net_entry *e = &n->e[i];
+
+		if (i >= n->count)
+			break;
+		if (!entry_matches(e, q))
+			continue;
+		v->rule = e->rule;
+		v->action = e->action;
+		v->audit = e->audit;
+		v->prefix = e->prefix;
+		v->matched = 1;
+		break;
+	}
+}
+
+/*
+ * An address learned from DNS counts as a full-length prefix: it beats
+ * every shorter CIDR rule, and ties with a /32 (/128) one, where deny wins.
+ */
+static __always_inline void consult_learned(const struct net_req *q, struct net_verdict *v)
+{
+	struct wd_net_addr_key key = { .agent = agent_id, .family = q->v6 ? AF_INET6 : AF_INET };
+	struct wd_net_learned *l;
+	__u8 full = q->v6 ? 128 : 32;
+
+	if (q->right != WD_NET_CONNECT)
+		return;
+	__builtin_memcpy(key.addr, q->addr, sizeof(key.addr));
+	l = bpf_map_lookup_elem(&net_learned, &key);
+	if (!l || bpf_ktime_get_boot_ns() > l->expires_ns)
+		return;
+	for (int i = 0; i < WD_NET_LEARNED_ENTRIES; i++) {
+		const struct wd_net_entry *e = &l->e[i];
+
+		if (i >= l->count)
+			break;
+		if (!entry_matches(e, q))
+			continue;
+		if (v->matched && v->prefix >= full && (v->action == WD_ACT_DENY || e->action != WD_ACT_DENY))
+			return;	/* a full-length CIDR rule ties: deny wins, else first */
+		v->rule = e->rule;
+		v->action = e->action;
+		v->audit = e->audit;
+		v->prefix = full;
+		v->matched = 1;
+		return;
+	}
+}
+
+static __always_inline void emit(const struct net_req *q, const struct net_verdict *v, __u8 decision)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct wd_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(WD_CNT_LOST_RINGBUF);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->type = WD_EV_NET;
+	ev->agent = agent_id;
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = (__u32)uid_gid;
+	ev->gid = uid_gid >> 32;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->rule = v->rule;
+	ev->right = q->right;
+	ev->decision = decision;
+	ev->aux = q->sotype;
+	ev->family = q->v6 ? AF_INET6 : AF_INET;
+	ev->proto = q->proto;
+	ev->port = q->port;
+	__builtin_memcpy(ev->addr, q->addr, sizeof(ev->addr));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* 1: let the call go on; 0: refuse it (the caller gets EPERM). */
+static __always_inline int decide(const struct net_req *q)
+{
+	struct wd_net_key key = {
+		.prefixlen = WD_NET_FIXED_BITS + (q->v6 ? 128 : 32),
+		.agent = agent_id,
+		.kind = WD_NET_KIND(q->v6, q->right),
+	};
+	struct net_verdict v = { .rule = WD_RULE_DEFAULT, .action = WD_ACT_DENY };
+	struct wd_net_node *n;
+	bool deny;
+
+	__builtin_memcpy(key.addr, q->addr, sizeof(key.addr));
+	n = bpf_map_lookup_elem(&net_rules, &key);
+	if (n)
+		scan_node(n, q, &v);	/* no node: the map is not filled in, deny */
+	consult_learned(q, &v);
+	deny = v.action != WD_ACT_ALLOW;
+	if (!deny) {
+		if (v.audit)
+			emit(q, &v, WD_DEC_ALLOW);
+		return 1;
+	}
+	if (agent_mode == WD_MODE_AUDIT) {
+		emit(q, &v, WD_DEC_AUDIT);
+		return 1;
+	}
+	emit(q, &v, WD_DEC_DENY);
+	return 0;
+}
+
+static __always_inline __u8 proto_of(__u32 type, __u32 protocol)
+{
+	if (type == SOCK_STREAM)
+		return WD_PROTO_TCP;
+	if (type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0))
+		return WD_PROTO_UDP;
+	return WD_PROTO_OTHER;
+}
+
+static __always_inline void req_v4(struct net_req *q, __u32 ip, __u32 port, struct bpf_sock_addr *ctx)
+{
+	__builtin_memset(q, 0, sizeof(*q));
+	__builtin_memcpy(q->addr, &ip, 4);
+	q->port = bpf_ntohs((__u16)port);
+	q->proto = proto_of(ctx->type, ctx->protocol);
+	q->sotype = ctx->type << 16 | (ctx->protocol & 0xffff);
+}
+
+static __always_inline void req_v6(struct net_req *q, struct bpf_sock_addr *ctx)
+{
+	__u32 a[4];
+
+	__builtin_memset(q, 0, sizeof(*q));
+	a[0] = ctx->user_ip6[0];
+	a[1] = ctx->user_ip6[1];
+	a[2] = ctx->user_ip6[2];
+	a[3] = ctx->user_ip6[3];
+	if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff)) {
+		__builtin_memcpy(q->addr, &a[3], 4);	/* v4-mapped: judged as IPv4 */
+	} else {
+		__builtin_memcpy(q->addr, a, 16);
+		q->v6 = 1;
+	}
+	q->port = bpf_ntohs((__u16)ctx->user_port);
+	q->proto = proto_of(ctx->type, ctx->protocol);
+	q->sotype = ctx->type << 16 | (ctx->protocol & 0xffff);
+}
+
+/* ---- DNS redirect -------------------------------------------------------- */
+
+static __always_inline bool is_dns(const struct net_req *q)
+{
+	return dns_port && q->port == 53 && q->proto != WD_PROTO_OTHER;
+}
+
+/* Remember where the query was going, then send it to warden's resolver. */
+static __always_inline int redirect_dns(struct bpf_sock_addr *ctx, const struct net_req *q,
+					bool ip6_ctx)
+{
+	struct wd_dns_orig *o;
+
+	if (!ctx->sk)
+		return 0;
+	o = bpf_sk_storage_get(&dns_orig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 0;	/* cannot undo the rewrite for the reply: refuse */
+	__builtin_memcpy(o->addr, q->addr, sizeof(o->addr));
+	o->port = bpf_htons(53);
+	o->family = q->v6 ? AF_INET6 : AF_INET;
+	if (!ip6_ctx) {
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+	} else if (q->v6) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = 0;
+		ctx->user_ip6[3] = bpf_htonl(1);
+	} else {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = bpf_htonl(0x7f000001);
+	}
+	ctx->user_port = bpf_htons(dns_port);
+	return 1;
+}
+
+/* A reply from warden's resolver: show the server the agent asked. */
+static __always_inline void restore_dns(struct bpf_sock_addr *ctx, bool ip6_ctx)
+{
+	struct wd_dns_orig *o;
+	__u32 a;
+
+	if (!dns_port || ctx->user_port != bpf_htons(dns_port) || !ctx->sk)
+		return;
+	o = bpf_sk_storage_get(&dns_orig, ctx->sk, 0, 0);
+	if (!o)
+		return;
+	if (!ip6_ctx) {
+		if (ctx->user_ip4 != bpf_htonl(0x7f000001) || o->family != AF_INET)
+			return;
+		__builtin_memcpy(&a, o->addr, 4);
+		ctx->user_ip4 = a;
+	} else if (o->family == AF_INET6) {
+		if (ctx->user_ip6[0] || ctx->user_ip6[1] || ctx->user_ip6[2] ||
+		    ctx->user_ip6[3] != bpf_htonl(1))
+			return;
+		__builtin_memcpy(&a, o->addr, 4);
+		ctx->user_ip6[0] = a;
+		__builtin_memcpy(&a, o->addr + 4, 4);
+		ctx->user_ip6[1] = a;
+		__builtin_memcpy(&a, o->addr + 8, 4);
+		ctx->user_ip6[2] = a;
+		__builtin_memcpy(&a, o->addr + 12, 4);
+		ctx->user_ip6[3] = a;
+	} else {
+		if (ctx->user_ip6[0] || ctx->user_ip6[1] || ctx->user_ip6[2] != bpf_htonl(0xffff) ||
+		    ctx->user_ip6[3] != bpf_htonl(0x7f000001))
+			return;
+		__builtin_memcpy(&a, o->addr, 4);
+		ctx->user_ip6[3] = a;
+	}
+	ctx->user_port = o->port;
+}
+
+/* ---- hooks --------------------------------------------------------------- */
+
+static __always_inline int outbound4(struct bpf_sock_addr *ctx)
+{
+	struct net_req q;
+
+	req_v4(&q, ctx->user_ip4, ctx->user_port, ctx);
+	q.right = WD_NET_CONNECT;
+	if (is_dns(&q))
+		return redirect_dns(ctx, &q, false);
+	return decide(&q);
+}
+
+static __always_inline int outbound6(struct bpf_sock_addr *ctx)
+{
+	struct net_req q;
+
+	req_v6(&q, ctx);
+	q.right = WD_NET_CONNECT;
+	if (is_dns(&q))
+		return redirect_dns(ctx, &q, true);
+	return decide(&q);
+}
+
+SEC("cgroup/connect4")
+int wd_connect4(struct bpf_sock_addr *ctx)
+{
+	return outbound4(ctx);
+}
+
+SEC("cgroup/connect6")
+int wd_connect6(struct bpf_sock_addr *ctx)
+{
+	return outbound6(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int wd_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return outbound4(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int wd_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return outbound6(ctx);
+}
+
+SEC("cgroup/bind4")
+int wd_bind4(struct bpf_sock_addr *ctx)
+{
+	struct net_req q;
+
+	req_v4(&q, ctx->user_ip4, ctx->user_port, ctx);
+	q.right = WD_NET_BIND;
+	return decide(&q);
+}
+
+SEC("cgroup/bind6")
+int wd_bind6(struct bpf_sock_addr *ctx)
+{
+	struct net_req q;
+
+	req_v6(&q, ctx);
+	q.right = WD_NET_BIND;
+	return decide(&q);
+}
+
+SEC("cgroup/recvmsg4")
+int wd_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	restore_dns(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int wd_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	restore_dns(ctx, true);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int wd_getpeername4(struct bpf_sock_addr *ctx)
+{
+	restore_dns(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int wd_getpeername6(struct bpf_sock_addr *ctx)
+{
+	restore_dns(ctx, true);
+	return 1;
+}
+
+SEC("cgroup/sock_create")
+int wd_sock_create(struct bpf_sock *sk)
+{
+	struct net_verdict v = { .rule = WD_RULE_DEFAULT, .action = WD_ACT_DENY };
+	struct net_req q = {};
+	__u32 type = sk->type, protocol = sk->protocol;
+
+	if (raw_allowed)
+		return 1;
+	if ((type == SOCK_STREAM && (protocol == IPPROTO_TCP || protocol == IPPROTO_MPTCP ||
+				     protocol == 0)) ||
+	    (type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0)))
+		return 1;
+	q.v6 = sk->family == AF_INET6;
+	q.proto = WD_PROTO_OTHER;
+	q.right = WD_NET_RAW;
+	q.sotype = type << 16 | (protocol & 0xffff);
+	if (agent_mode == WD_MODE_AUDIT) {
+		emit(&q, &v, WD_DEC_AUDIT);
+		return 1;
+	}
+	emit(&q, &v, WD_DEC_DENY);
+	return 0;
+}
