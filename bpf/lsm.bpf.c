@@ -1321,7 +1321,8 @@ int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int
 /*
  * Connecting (stream) or sending (datagram) to a unix socket: a path-named
  * one needs write on its path; an abstract one is allowed by
- * "abstract_unix": "allow", or when the agent's own instance created it
+ * "abstract_unix": "allow" (or without a network section and the
+ * no-desktop preset), or when the agent's own instance created it
  * (the agent may talk to itself); unnamed ones (socketpair) are private.
  */
 struct {
@@ -1366,7 +1367,7 @@ static __always_inline int judge_unix(struct sock *other)
 	if (d)
 		return judge(d, BPF_CORE_READ(u, path.mnt), WD_RIGHT_WRITE);
 	addr = BPF_CORE_READ(u, addr);
-	if (!addr || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_ABSTRACT))
+	if (!addr || !(agent->flags & WD_AGENT_NO_ABSTRACT))
 		return 0;
 	owner = bpf_sk_storage_get(&unix_owner, other, 0, 0);
 	if (owner && *owner == agent_id + 1)

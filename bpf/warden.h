@@ -79,7 +79,7 @@ enum wd_mode {
 #define WD_AGENT_FILELESS_EXEC 0x1	/* "fileless_exec": "allow" */
 #define WD_AGENT_NET 0x2		/* the policy has a "network" section: it restricts */
 #define WD_AGENT_RAW 0x4		/* "raw": "allow": raw and packet sockets allowed */
-#define WD_AGENT_ABSTRACT 0x8	/* "abstract_unix": "allow" */
+#define WD_AGENT_NO_ABSTRACT 0x8	/* abstract unix sockets outside the instance denied */
 
 /* Per agent instance, indexed by agent id (array map). */
 struct wd_agent {

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "lsm.h"
+#include "net.h"
 
 struct check {
 	const char *name;	/* what is checked */
@@ -86,16 +87,12 @@ static int probe_task_storage(struct sbuf *detail)
 
 static int probe_cgroup_sock(struct sbuf *detail)
 {
-	int a = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL);
-	int b = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK, NULL);
+	/* Warden's own network programs, loaded for real (attach needs a cgroup: run does it). */
+	int ret = net_probe(detail);
 
-	if (a == 1 && b == 1) {
-		sb_puts(detail, "connect, sendmsg, bind and socket programs load");
-		return 0;
-	}
-	sb_printf(detail, "cgroup socket programs do not load (%s)",
-		  a < 0 ? strerror(-a) : b < 0 ? strerror(-b) : "unsupported");
-	return -EOPNOTSUPP;
+	if (!ret)
+		sb_puts(detail, "Warden's connect, sendmsg, recvmsg, bind and socket programs load");
+	return ret;
 }
 
 static const struct check checks[] = {
@@ -106,6 +103,40 @@ static const struct check checks[] = {
 	{ "task_storage", "agent identity across fork and exec", probe_task_storage },
 	{ "cgroup_sock", "network rules", probe_cgroup_sock },
 };
+
+enum { CHK_LSM, CHK_CGROUP2, CHK_BTF, CHK_RINGBUF, CHK_TASK, CHK_SOCK, CHK_COUNT };
+
+/* What a policy can ask for, and which checks it needs. */
+static const struct {
+	const char *name;
+	unsigned needs;	/* bit per check */
+} parts[] = {
+	{ "file", 1u << CHK_LSM | 1u << CHK_BTF | 1u << CHK_RINGBUF | 1u << CHK_TASK | 1u << CHK_CGROUP2 },
+	{ "protections", 1u << CHK_LSM | 1u << CHK_BTF | 1u << CHK_TASK | 1u << CHK_CGROUP2 },
+	{ "network", 1u << CHK_SOCK | 1u << CHK_CGROUP2 | 1u << CHK_RINGBUF },
+	{ "unix_sockets", 1u << CHK_LSM | 1u << CHK_BTF | 1u << CHK_TASK },
+	{ "raw_sockets", 1u << CHK_LSM | 1u << CHK_SOCK | 1u << CHK_CGROUP2 },
+};
+
+static void print_parts(struct sbuf *out, unsigned okmask, bool json)
+{
+	bool partial = false;
+
+	sb_puts(out, json ? ",\"enforce\":{" : "\nWhat a policy can ask for, on this kernel:\n");
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		bool ok = (parts[i].needs & okmask) == parts[i].needs;
+
+		partial |= !ok;
+		if (json)
+			sb_printf(out, "%s\"%s\":%s", i ? "," : "", parts[i].name, ok ? "true" : "false");
+		else
+			sb_printf(out, "  %-13s %s\n", parts[i].name, ok ? "enforced" : "NOT enforced");
+	}
+	if (json)
+		sb_putc(out, '}');
+	else if (partial && (okmask & (1u << CHK_SOCK)) && (okmask & (1u << CHK_CGROUP2)))
+		sb_puts(out, "warden run refuses a policy it cannot fully enforce; --allow-partial runs it with the network rules alone.\n");
+}
 
 static const char doctor_usage[] =
 	"Usage: warden doctor [--json]\n"
@@ -127,6 +158,7 @@ int cmd_doctor(int argc, char **argv)
 		{},
 	};
 	bool json = false, all_ok = true;
+	unsigned okmask = 0;
 	struct sbuf out = {0};
 	int c;
 
@@ -154,6 +186,7 @@ int cmd_doctor(int argc, char **argv)
 
 		sb_putc(&detail, '\0');
 		all_ok &= ok;
+		okmask |= ok ? 1u << i : 0;
 		if (json) {
 			sb_printf(&out, "%s{\"name\":\"%s\",\"ok\":%s,\"needed_for\":\"%s\",\"detail\":",
 				  i ? "," : "", checks[i].name, ok ? "true" : "false",
@@ -170,7 +203,10 @@ int cmd_doctor(int argc, char **argv)
 		sb_free(&detail);
 	}
 	if (json)
-		sb_printf(&out, "],\"ok\":%s}\n", all_ok ? "true" : "false");
+		sb_putc(&out, ']');
+	print_parts(&out, okmask, json);
+	if (json)
+		sb_printf(&out, ",\"ok\":%s}\n", all_ok ? "true" : "false");
 	else
 		sb_puts(&out, all_ok ? "Warden can enforce everything on this kernel.\n"
 				     : "Warden cannot enforce everything on this kernel (see MISSING).\n");

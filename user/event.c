@@ -97,7 +97,7 @@ static bool event_valid(const struct wd_event *ev, size_t size)
 	return false;
 }
 
-static void put_rule(struct sbuf *sb, const struct wd_event *ev)
+static void put_rule(struct sbuf *sb, const struct wd_event *ev, const struct agent_info *ai)
 {
 	if (ev->flags & WD_EVF_REFER) {
 		sb_puts(sb, ",\"rule\":null,\"reason\":\"rename or link would widen access\"");
@@ -113,6 +113,8 @@ static void put_rule(struct sbuf *sb, const struct wd_event *ev)
 		put_str(sb, "rule", "network.default");
 	else if (ev->type == WD_EV_NET)
 		sb_printf(sb, ",\"rule\":\"network.rules[%u]\"", ev->rule);
+	else if (ai->policy && ev->rule < ai->policy->nrules && ai->policy->rules[ev->rule].preset)
+		sb_printf(sb, ",\"rule\":\"presets.%s\"", ai->policy->rules[ev->rule].preset);
 	else if (ev->rule == WD_RULE_DEFAULT)
 		put_str(sb, "rule", "file.default");
 	else if (ev->rule == WD_RULE_FILELESS)
@@ -228,7 +230,7 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		sb_json_str(sb, path, ev->path_len);
 	}
 	put_str(sb, "decision", decisions[ev->decision]);
-	put_rule(sb, ev);
+	put_rule(sb, ev, ai);
 	if (ev->flags & WD_EVF_PATH_TRUNC)
 		sb_puts(sb, ",\"path_truncated\":true");
 	if (ev->flags & WD_EVF_UNRESOLVED)

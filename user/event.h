@@ -9,6 +9,8 @@
 #include "warden.h"
 #include "util.h"
 
+struct policy;
+
 /* What userspace knows of an agent instance; the kernel only has its id. */
 struct agent_info {
 	const char *name;	/* policy "name" */
@@ -20,6 +22,8 @@ struct agent_info {
 	 * by pid at drain time, or NULL to print null.
 	 */
 	const char *(*exe_lookup)(uint32_t pid, char *buf, size_t size);
+	/* The policy in force, to name rules a preset added; may be NULL. */
+	const struct policy *policy;
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, to turn bpf_ktime_get_boot_ns() into wall time. */

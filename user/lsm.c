@@ -168,7 +168,7 @@ int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c
 		.mode = p->mode,
 		.flags = (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
 			 (p->has_network ? WD_AGENT_NET : 0) | (p->net_raw ? WD_AGENT_RAW : 0) |
-			 (p->net_abstract_unix ? WD_AGENT_ABSTRACT : 0),
+			 (p->no_abstract_unix ? WD_AGENT_NO_ABSTRACT : 0),
 	};
 	int err;
 

@@ -425,7 +425,6 @@ static void parse_file_section(struct parser *ps, const cJSON *file, struct poli
 	p->nrules = n;
 	for (const cJSON *it = rules->child; it; it = it->next, i++)
 		parse_rule(ps, it, i, &p->rules[i]);
-	check_contradictions(ps, p);
 }
 
 /* ---- hooks for the MXC importer (mxc.c) ---------------------------------- */
@@ -467,10 +466,124 @@ bool policy_parser_check_path(struct parser *ps, const cJSON *item, char *path, 
 
 #include "policy_net.inc"
 
+/*
+ * Presets: rules every demanding user would otherwise write by hand, kept
+ * in one place. "write" on a unix socket's path is what connecting to it
+ * needs, so denying it cuts the agent off from the service behind it.
+ */
+struct preset_rule {
+	const char *path;	/* ${HOME} and ${SSH_AUTH_SOCK} expanded; trailing '/' = subtree */
+	uint8_t deny;
+};
+
+#define R (1u << WD_RIGHT_READ)
+#define W (1u << WD_RIGHT_WRITE)
+static const struct preset_rule no_escalation[] = {
+	/* Container engines: their socket is root on the host. */
+	{ "/run/docker.sock", W }, { "/var/run/docker.sock", W }, { "/run/docker/", W },
+	{ "/run/containerd/", W }, { "/run/podman/", W }, { "/run/crio/", W },
+	{ "/run/libvirt/", W }, { "/run/snapd.socket", W }, { "/run/snapd-snap.socket", W },
+	{ "${HOME}/.docker/run/", W },
+	/* The system bus (polkit, systemd, NetworkManager...) and systemd's private socket. */
+	{ "/run/dbus/system_bus_socket", W }, { "/var/run/dbus/system_bus_socket", W },
+	{ "/run/systemd/private", W }, { "/run/systemd/journal/stdout", 0 },
+	/* Per-user runtime dirs: rootless docker/podman, the user's systemd manager. */
+	{ "/run/user/", W },
+	{ NULL, 0 },
+};
+static const struct preset_rule no_desktop[] = {
+	/* Display servers: X11 (and its auth cookie), Wayland, session bus, audio, keyrings. */
+	{ "/tmp/.X11-unix/", W }, { "/tmp/.ICE-unix/", W }, { "${HOME}/.Xauthority", R | W },
+	{ "/run/user/", W },
+	/* Agents holding keys. */
+	{ "${HOME}/.gnupg/S.gpg-agent", W }, { "${HOME}/.gnupg/S.gpg-agent.ssh", W },
+	{ "${HOME}/.gnupg/S.gpg-agent.extra", W }, { "${SSH_AUTH_SOCK}", W },
+	/* Keyboards and mice: reading them is keylogging, uinput is typing. */
+	{ "/dev/input/", R | W }, { "/dev/uinput", R | W },
+	{ NULL, 0 },
+};
+#undef R
+#undef W
+
+static const struct {
+	const char *name;
+	const struct preset_rule *rules;
+	bool no_abstract;	/* abstract unix sockets (X11's @/tmp/.X11-unix/X0) too */
+} presets[] = {
+	{ "no-escalation", no_escalation, false },
+	{ "no-desktop", no_desktop, true },
+};
+
+static char *preset_path(const struct policy_env *env, const char *path)
+{
+	struct sbuf sb = {0};
+
+	if (!strncmp(path, "${HOME}", 7)) {
+		sb_puts(&sb, env->home);
+		path += 7;
+	} else if (!strcmp(path, "${SSH_AUTH_SOCK}")) {
+		if (!env->ssh_auth_sock || env->ssh_auth_sock[0] != '/')
+			return NULL;
+		path = env->ssh_auth_sock;
+	}
+	sb_puts(&sb, path);
+	sb_putc(&sb, '\0');
+	return sb.buf;
+}
+
+static void add_preset(struct parser *ps, const cJSON *item, size_t idx, struct policy *p)
+{
+	char label[64];
+
+	snprintf(label, sizeof(label), "presets[%zu]", idx);
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (strcmp(item->valuestring, presets[i].name))
+			continue;
+		for (const struct preset_rule *pr = presets[i].rules; pr->path; pr++) {
+			struct file_rule *r;
+			char *path = pr->deny ? preset_path(ps->env, pr->path) : NULL;
+
+			if (!path)
+				continue;
+			p->rules = xrealloc(p->rules, (p->nrules + 1) * sizeof(*p->rules));
+			r = &p->rules[p->nrules++];
+			memset(r, 0, sizeof(*r));
+			r->path = path;
+			if (!check_path(ps, item, r->path, &r->subtree)) {
+				free(r->path);
+				r->path = NULL;
+			}
+			r->deny = pr->deny;
+			r->preset = presets[i].name;
+			jsonpos_value(ps->jp, item, &r->line, &r->col);
+		}
+		p->no_abstract_unix |= presets[i].no_abstract;
+		return;
+	}
+	perr(ps, item, "%s: unknown preset \"%s\" (known: no-escalation, no-desktop)", label,
+	     item->valuestring);
+}
+
+static void parse_presets(struct parser *ps, const cJSON *arr, struct policy *p)
+{
+	size_t i = 0;
+
+	if (!cJSON_IsArray(arr)) {
+		perr(ps, arr, "presets must be an array of preset names, not %s", type_name(arr));
+		return;
+	}
+	for (const cJSON *it = arr->child; it; it = it->next, i++) {
+		if (!cJSON_IsString(it))
+			perr(ps, it, "presets[%zu] must be a preset name, not %s", i, type_name(it));
+		else
+			add_preset(ps, it, i, p);
+	}
+}
+
 static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 {
 	static const char *const keys[] = { "version", "name", "identity", "mode", "file",
-					    "network", NULL };
+					    "network", "presets", NULL };
 	static const char *const modes[] = { "enforce", "audit", NULL };
 	const cJSON *v;
 
@@ -521,10 +634,16 @@ static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 	v = get(root, "file");
 	if (v)
 		parse_file_section(ps, v, p);
+	v = get(root, "presets");
+	if (v)
+		parse_presets(ps, v, p);
+	check_contradictions(ps, p);
 	p->net_default = WD_ACT_ALLOW;
 	v = get(root, "network");
 	if (v)
 		parse_network_section(ps, v, p);
+	if (p->has_network && !p->net_abstract_unix)
+		p->no_abstract_unix = true;
 }
 
 int policy_parse(const char *file, const char *text, size_t len, const struct policy_env *env,
@@ -585,6 +704,7 @@ int policy_env_of_process(struct policy_env *env, char *cwd, size_t size)
 	}
 	env->home = home;
 	env->cwd = cwd;
+	env->ssh_auth_sock = getenv("SSH_AUTH_SOCK");
 	if (!getcwd(cwd, size))
 		return -errno;
 	return 0;

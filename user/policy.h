@@ -28,6 +28,7 @@
 struct file_rule {
 	char *path;		/* absolute, normalised, variables expanded, no trailing '/' except "/" */
 	bool subtree;		/* written with a trailing '/': the directory and all below */
+	const char *preset;	/* "presets.NAME" for a rule a preset added, else NULL */
 	uint8_t allow;		/* rights allowed, bit per enum wd_right */
 	uint8_t deny;		/* rights denied */
 	bool audit;		/* report allowed accesses too */
@@ -81,6 +82,7 @@ struct policy {
 	uint8_t net_default;	/* enum wd_action: ALLOW or DENY */
 	bool net_raw;		/* "raw": "allow" */
 	bool net_abstract_unix;	/* "abstract_unix": "allow" */
+	bool no_abstract_unix;	/* abstract unix sockets outside the instance are denied */
 	struct net_rule *net_rules;
 	size_t nnet;
 	char *unenforceable;	/* why run must refuse this policy (MXC parts not translated), or NULL */
@@ -92,6 +94,7 @@ struct policy {
 struct policy_env {
 	const char *cwd;
 	const char *home;
+	const char *ssh_auth_sock;	/* $SSH_AUTH_SOCK, for the no-desktop preset; may be NULL */
 };
 
 /* ${CWD} and ${HOME} of this process: getcwd() into @cwd, $HOME or the passwd entry. */

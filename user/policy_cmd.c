@@ -201,6 +201,8 @@ static int explain(int argc, char **argv)
 	compiled_decide(&c, path, right, &v);
 	if (v.rule == WD_RULE_DEFAULT)
 		snprintf(rule, sizeof(rule), "file.default");
+	else if (v.rule < p.nrules && p.rules[v.rule].preset)
+		snprintf(rule, sizeof(rule), "presets.%s", p.rules[v.rule].preset);
 	else
 		snprintf(rule, sizeof(rule), "file.rules[%u]", v.rule);
 	if (json)

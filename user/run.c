@@ -691,7 +691,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.ai = (struct agent_info){ .name = r.policy.name, .identity = r.policy.identity,
-				    .instance = r.instance, .exe_lookup = exe_of_pid };
+				    .instance = r.instance, .exe_lookup = exe_of_pid,
+				    .policy = &r.policy };
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

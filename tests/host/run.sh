@@ -10,11 +10,14 @@ S=$(mktemp -d)
 trap 'rm -rf "$S"' EXIT
 
 doctor_json=$($W doctor --json 2>/dev/null)
-expect_match "doctor --json is one JSON object with checks" '^\{"checks":\[.*\],"ok":(true|false)\}$' "$doctor_json"
+expect_match "doctor --json is one JSON object with checks" '^\{"checks":\[.*\],"enforce":\{[^}]*\},"ok":(true|false)\}$' "$doctor_json"
+expect_match "doctor --json says the network rules are enforceable here (cgroup programs load)" '"network":true' "$doctor_json"
 if echo "$doctor_json" | grep -q '"name":"bpf_lsm","ok":false'; then
 	echo "# this kernel cannot enforce BPF LSM: run must refuse"
 	expect "doctor exits 1 when BPF LSM is missing" 1 "$(status $W doctor)"
 	expect_match "doctor names the missing capability" 'MISSING +bpf_lsm' "$($W doctor 2>&1)"
+	expect_match "doctor says which parts a policy cannot get" 'file +NOT enforced' "$($W doctor 2>&1)"
+	expect_match "doctor names the opt-in for partial enforcement" 'allow-partial' "$($W doctor 2>&1)"
 	echo secret >$S/key
 	printf '{"version": 1, "name": "t", "file": {"rules": [{"path": "%s/", "deny": ["read"]}]}}\n' "$S" >$S/p.json
 	out=$($W run --policy $S/p.json -- touch $S/ran 2>&1)

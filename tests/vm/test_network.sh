@@ -48,3 +48,34 @@ policy $S/nonet.json ""
 out=$($W run --policy $S/nonet.json -- sh -c "$WN abstract wt-outside; $WN socket packet" 2>/dev/null | tr '\n' ' ')
 expect "unix: a policy without a network section does not restrict sockets" "ok ok " "$out"
 kill $u1 $u2 $u3 2>/dev/null
+
+# Presets: docker.sock, the display server, abstract X11 sockets, input devices.
+mkdir -p /run /tmp/.X11-unix /dev/input
+$WN serve-unix /run/docker.sock >/dev/null 2>&1 &
+p1=$!
+$WN serve-unix /tmp/.X11-unix/X7 >/dev/null 2>&1 &
+p2=$!
+$WN serve-abstract /tmp/.X11-unix/X7 >/dev/null 2>&1 &
+p3=$!
+[ -e /dev/input/event0 ] || mknod /dev/input/event0 c 13 64
+sleep 1
+cat >$S/presets.json <<J
+{"version": 1, "name": "presets", "presets": ["no-escalation", "no-desktop"]}
+J
+cat >$S/presets.sh <<J
+r() { n=\$1; shift; echo "\$n=\$($WN "\$@" 2>&1 | tail -1)"; }
+r docker unix /run/docker.sock
+r x11 unix /tmp/.X11-unix/X7
+r x11_abstract abstract /tmp/.X11-unix/X7
+echo "input=\$($WT open /dev/input/event0 r 2>&1 | tail -1)"
+J
+out=$($W run --events $S/presets.jsonl --policy $S/presets.json -- sh $S/presets.sh 2>/dev/null)
+expect "presets: no-escalation keeps the agent off docker.sock" EACCES "$(got docker)"
+expect "presets: no-desktop keeps the agent off the X11 socket" EACCES "$(got x11)"
+expect "presets: no-desktop denies abstract sockets (X11's @/tmp/.X11-unix/X7)" EPERM "$(got x11_abstract)"
+expect "presets: no-desktop keeps the agent from reading input devices" EACCES "$(got input)"
+expect_match "presets: the event names the preset" '"path":"/run/docker.sock","decision":"deny","rule":"presets.no-escalation"' "$(grep docker.sock $S/presets.jsonl | head -1)"
+out=$($W run --policy $S/nonet.json -- sh $S/presets.sh 2>/dev/null)
+expect "presets: without them, docker.sock is reachable (the test's server works)" ok "$(got docker)"
+kill $p1 $p2 $p3 2>/dev/null
+rm -f /run/docker.sock
