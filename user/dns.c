@@ -94,6 +94,7 @@ struct dns_server {
 	int nq;
 	struct dns_conn conn[DNS_MAX_TCP];
 	uint32_t gen;
+	uint64_t dropped;	/* dns_server_dropped() */
 };
 
 static int64_t now_ms(void)
@@ -482,6 +483,7 @@ static void conn_queue(struct dns_server *s, int ci, const uint8_t *wire, size_t
 		c->outoff = 0;
 	}
 	if (c->outlen + 2 + len > DNS_TCP_OUT_MAX) {
+		__atomic_add_fetch(&s->dropped, 1, __ATOMIC_RELAXED);
 		/* a client that does not read its replies loses its connection */
 		conn_close(s, ci);
 		return;
@@ -839,6 +841,7 @@ static void query_start(struct dns_server *s, const struct dns_client *cl, ldns_
 	struct dns_query *q = query_slot(s);
 
 	if (!q) {		/* table full: drop, the client will retry */
+		__atomic_add_fetch(&s->dropped, 1, __ATOMIC_RELAXED);
 		ldns_pkt_free(query);
 		free(name);
 		return;
@@ -941,6 +944,7 @@ static void tcp_accept(struct dns_server *s, int lfd)
 		if (s->conn[ci].fd < 0)
 			c = &s->conn[ci];
 	if (!c) {		/* too many connections: this one is refused */
+		__atomic_add_fetch(&s->dropped, 1, __ATOMIC_RELAXED);
 		close(fd);
 		return;
 	}
@@ -973,8 +977,11 @@ static void conn_drain(struct dns_server *s, int ci)
 static void conn_readable(struct dns_server *s, int ci)
 {
 	struct dns_conn *c = &s->conn[ci];
-	ssize_t n = read(c->fd, c->in + c->inlen, 2 + DNS_MSG_MAX - c->inlen);
+	ssize_t n;
 
+	if (c->inlen == 2 + DNS_MSG_MAX)
+		return;		/* a whole message waits for room in the table */
+	n = read(c->fd, c->in + c->inlen, 2 + DNS_MSG_MAX - c->inlen);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -1198,6 +1205,11 @@ int dns_server_start(struct dns_server **out, const struct dns_config *cfg,
 uint16_t dns_server_port(const struct dns_server *s)
 {
 	return s->port;
+}
+
+uint64_t dns_server_dropped(const struct dns_server *s)
+{
+	return __atomic_load_n(&s->dropped, __ATOMIC_RELAXED);
 }
 
 void dns_server_stop(struct dns_server *s)

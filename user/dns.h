@@ -61,6 +61,12 @@ int dns_config_from_resolv_conf(struct dns_config *cfg, const char *path);
 int dns_server_start(struct dns_server **out, const struct dns_config *cfg,
 		     const struct dns_hooks *hooks);
 uint16_t dns_server_port(const struct dns_server *s);
+/*
+ * Queries dropped unanswered because a cap was reached (outstanding queries,
+ * TCP connections, unsent replies on a connection), for "lost" events.
+ * Safe to call from any thread.
+ */
+uint64_t dns_server_dropped(const struct dns_server *s);
 void dns_server_stop(struct dns_server *s);	/* joins the thread, closes everything */
 
 /*

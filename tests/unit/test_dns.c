@@ -729,7 +729,7 @@ static void t_timeout_servfail(void **state)
 	(void)state;
 	expect_rcode(ask_udp("slow.example.org", LDNS_RR_TYPE_A, 0), LDNS_RCODE_SERVFAIL);
 	dt = now_ms() - t0;
-	if (dt < TIMEOUT_MS - 20 || dt > TIMEOUT_MS + 700)
+	if (dt < TIMEOUT_MS - 20 || dt > TIMEOUT_MS + 1500)
 		fail_msg("SERVFAIL after %lld ms, want about %d", (long long)dt, TIMEOUT_MS);
 	assert_true(upstream_saw("slow.example.org A udp") >= 1);
 	l = find_logged("slow.example.org");
@@ -750,7 +750,9 @@ static void t_parallel(void **state)
 	send_pkt(fd, slow, false);
 	t0 = now_ms();
 	r = ask_udp("api.example.com", LDNS_RR_TYPE_A, 0);
-	assert_true(now_ms() - t0 < TIMEOUT_MS / 2);
+	/* answered while the silent one is still waiting for its timeout */
+	assert_false(wait_in(fd, 0));
+	assert_true(now_ms() - t0 < TIMEOUT_MS);
 	expect_rcode(r, LDNS_RCODE_NOERROR);
 	r = udp_recv(fd, 5000);
 	assert_non_null(r);
@@ -885,7 +887,7 @@ static void t_upstreams_in_order(void **state)
 	expect_rcode(ask_udp_at(dns_server_port(s), AF_INET, "slow.example.org", LDNS_RR_TYPE_A, 0),
 		     LDNS_RCODE_SERVFAIL);
 	dt = now_ms() - t0;
-	if (dt < 2 * TIMEOUT_MS - 20 || dt > 2 * TIMEOUT_MS + 700)
+	if (dt < 2 * TIMEOUT_MS - 20 || dt > 2 * TIMEOUT_MS + 1500)
 		fail_msg("SERVFAIL after %lld ms, want about %d", (long long)dt, 2 * TIMEOUT_MS);
 	assert_int_equal(upstream_saw("slow.example.org A udp"), before + 2);
 	dns_server_stop(s);
@@ -931,6 +933,7 @@ static void t_flood(void **state)
 {
 	int fd = udp_client(AF_INET, dns_server_port(srv));
 	int before = upstream_saw("slow.example.org A udp"), forwarded;
+	uint64_t dropped = dns_server_dropped(srv);
 	ldns_pkt *q = mkquery("slow.example.org", LDNS_RR_TYPE_A, 0);
 
 	(void)state;
@@ -943,6 +946,12 @@ static void t_flood(void **state)
 	forwarded = upstream_saw("slow.example.org A udp") - before;
 	if (forwarded < 1 || forwarded > 256 * 2)
 		fail_msg("%d of 2000 flooding queries forwarded; the table holds 256", forwarded);
+	/*
+	 * What the resolver read but could not take was counted (the kernel's
+	 * socket buffer drops the rest before the resolver sees it).
+	 */
+	if (forwarded >= 256 && dns_server_dropped(srv) == dropped)
+		fail_msg("table full after %d queries, yet nothing counted as dropped", forwarded);
 	close(fd);
 	expect_rcode(ask_udp("api.example.com", LDNS_RR_TYPE_A, 0), LDNS_RCODE_NOERROR);
 }
@@ -962,8 +971,9 @@ static void t_tcp_connection_cap(void **state)
 		if (wait_in(fds[i], i < 60 ? 0 : 1000) && read(fds[i], &b, 1) <= 0)
 			refused++;
 	}
-	if (refused < 16 || refused > 16)
+	if (refused != 16)
 		fail_msg("%d of 80 connections closed, want 16", refused);
+	assert_true(dns_server_dropped(srv) >= 16);
 	for (int i = 0; i < 80; i++)
 		close(fds[i]);
 	usleep(100 * 1000);
