@@ -33,8 +33,8 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT) -Ivmlinux/$(ARCH) -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf -Iuser \
-	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson)
-LDLIBS += $(shell pkg-config --libs libbpf libcjson) -lelf -lz
+	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns)
+LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns) -lelf -lz -lpthread
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -46,6 +46,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # The policy compiler, JSON and event code has no BPF in it: unit tests link it alone.
 CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c
+CORE_SRCS += user/dns.c
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
@@ -94,10 +95,14 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -lcmocka -o $@
 
-# Test helpers run inside the VM: plain C, threads, cJSON.
+# Test helpers run inside the VM: plain C, threads, cJSON (fakedns: ldns too).
+$(OUT)/tests/fakedns: HELPER_LIBS = $(shell pkg-config --libs ldns)
 $(OUT)/tests/%: tests/helpers/%.c | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -lpthread $(shell pkg-config --libs libcjson) -o $@
+	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -lpthread $(shell pkg-config --libs libcjson) $(HELPER_LIBS) -o $@
+
+# test_dns runs build/tests/fakedns as its upstream
+$(OUT)/tests/test_dns: | $(OUT)/tests/fakedns
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
