@@ -251,3 +251,16 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 	put_str(sb, "reason", reason);
 	sb_puts(sb, "}\n");
 }
+
+void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
+		      unsigned qtype, long rule, int64_t realtime_ns)
+{
+	put_agent(sb, ai, realtime_ns);
+	sb_puts(sb, ",\"event\":\"network\",\"action\":\"resolve\",\"protocol\":\"dns\"");
+	put_str(sb, "name", name);
+	sb_printf(sb, ",\"qtype\":%u", qtype);
+	if (rule >= 0)
+		sb_printf(sb, ",\"decision\":\"allow\",\"rule\":\"network.rules[%ld]\"}\n", rule);
+	else
+		sb_puts(sb, ",\"decision\":\"deny\",\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name: refused, not forwarded\"}\n");
+}

@@ -47,4 +47,12 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t count,
 		       const char *reason, int64_t realtime_ns);
 
+/*
+ * {"event":"network","action":"resolve","protocol":"dns","name":...} for a
+ * question to warden's resolver: @rule is the deciding host rule, or -1
+ * (no host rule allows the name: refused, never forwarded).
+ */
+void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
+		      unsigned qtype, long rule, int64_t realtime_ns);
+
 #endif

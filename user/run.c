@@ -31,7 +31,12 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
+
 #include "cgroup.h"
+#include "dns.h"
 #include "commands.h"
 #include "event.h"
 #include "lsm.h"
@@ -44,6 +49,8 @@ struct run {
 	const char *events_file;
 	bool audit;
 	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
+	const char *dns_upstream[DNS_UPSTREAM_MAX];	/* --dns-upstream, else resolv.conf */
+	int ndns_upstream;
 	char **argv;
 
 	struct policy policy;
@@ -51,6 +58,9 @@ struct run {
 	struct lsm_bpf *skel;	/* NULL when BPF LSM is not active (--allow-partial) */
 	struct net_compiled net_compiled;
 	struct net_bpf *net;	/* NULL when the policy has no "network" section */
+	struct dns_server *dns;	/* warden's resolver, when the policy has host rules */
+	pthread_mutex_t dns_lock;	/* guards dns_out: the resolver's thread writes it */
+	struct sbuf dns_out;	/* DNS events waiting for the drain */
 	struct ring_buffer *rb;
 	int events_fd;
 	char instance[13];
@@ -75,6 +85,9 @@ static const char run_usage[] =
 	"                      but the agent is still tracked and protected\n"
 	"  -e, --events FILE   append events as JSON lines to FILE (default: stderr)\n"
 	"  -a, --audit         deny nothing; report would-be denials as \"audit\"\n"
+	"      --dns-upstream ADDR[:PORT]  where warden's resolver asks for the names\n"
+	"                      host rules allow (repeatable, up to 4; IPv6 as [ADDR]:PORT);\n"
+	"                      default: the nameservers of /etc/resolv.conf\n"
 	"      --allow-partial run even when this kernel can enforce only part of the\n"
 	"                      policy (e.g. network rules without BPF LSM); what is not\n"
 	"                      enforced is listed; without it warden refuses (exit 125)\n"
@@ -94,6 +107,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "allow-partial", no_argument, NULL, 'P' },
+		{ "dns-upstream", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -113,6 +127,13 @@ static int parse_args(struct run *r, int argc, char **argv)
 			break;
 		case 'P':
 			r->allow_partial = true;
+			break;
+		case 'D':
+			if (r->ndns_upstream == DNS_UPSTREAM_MAX) {
+				pr_warn("run: at most %d --dns-upstream\n", DNS_UPSTREAM_MAX);
+				return -EINVAL;
+			}
+			r->dns_upstream[r->ndns_upstream++] = optarg;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -238,6 +259,12 @@ static void drain(struct run *r)
 {
 	ring_buffer__consume(r->rb);
 	report_lost(r);
+	if (r->dns) {
+		pthread_mutex_lock(&r->dns_lock);
+		sb_put(&r->out, r->dns_out.buf, r->dns_out.len);
+		r->dns_out.len = 0;
+		pthread_mutex_unlock(&r->dns_lock);
+	}
 	flush_out(r);
 }
 
@@ -420,6 +447,11 @@ static int supervise(struct run *r, pid_t pid, int pidfd, int sfd)
 
 static void cleanup(struct run *r)
 {
+	if (r->dns) {
+		dns_server_stop(r->dns);
+		pthread_mutex_destroy(&r->dns_lock);
+		sb_free(&r->dns_out);
+	}
 	if (r->rb)
 		ring_buffer__free(r->rb);
 	if (r->net)
@@ -544,6 +576,174 @@ static int check_partial(struct run *r, struct sbuf *why)
 	return 0;
 }
 
+/* ---- warden's resolver for host rules ------------------------------------ */
+
+#define DNS_GRACE_S 2	/* the agent's cache starts its TTL a little after the kernel's entry */
+
+static bool has_host_rules(const struct policy *p)
+{
+	for (size_t i = 0; i < p->nnet; i++)
+		if (p->net_rules[i].is_host)
+			return true;
+	return false;
+}
+
+static long on_dns_name(void *ctx, const char *name)
+{
+	struct run *r = ctx;
+
+	return dns_host_rule(&r->policy, name);
+}
+
+static void on_dns_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode)
+{
+	struct run *r = ctx;
+
+	(void)rcode;
+	if (rule >= 0 && !r->policy.net_rules[rule].audit)
+		return;	/* like every allowed access: reported only where a rule audits */
+	pthread_mutex_lock(&r->dns_lock);
+	event_format_dns(&r->dns_out, &r->ai, name, qtype, rule, realtime_ns());
+	pthread_mutex_unlock(&r->dns_lock);
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The host rule's ports and protocol, as full-length entries. */
+static int add_host_entries(struct wd_net_learned *v, const struct net_rule *nr, long rule, bool v6)
+{
+	size_t n = nr->ports ? nr->nports : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct wd_net_entry *e;
+
+		if (v->count >= WD_NET_LEARNED_ENTRIES)
+			return -E2BIG;
+		e = &v->e[v->count++];
+		e->lo = nr->ports ? nr->ports[i].lo : 0;
+		e->hi = nr->ports ? nr->ports[i].hi : 65535;
+		e->proto = nr->protocol;
+		e->action = WD_ACT_ALLOW;
+		e->audit = nr->audit;
+		e->prefix = v6 ? 128 : 32;
+		e->rule = rule;
+	}
+	return 0;
+}
+
+/*
+ * An allowed name's address: the kernel lets the agent connect to it, by
+ * the host rule's ports and protocol, until the TTL runs out. Called by the
+ * resolver before it answers, so the agent never holds an address the
+ * kernel would still refuse. Entries of other host rules for the same
+ * address are kept.
+ */
+static int on_dns_learn(void *ctx, long rule, int family, const uint8_t *addr, uint32_t ttl)
+{
+	struct run *r = ctx;
+	struct wd_net_learned v = {0}, old;
+	uint64_t now = boot_ns(), expires = now + (ttl + DNS_GRACE_S) * 1000000000ULL;
+	int ret;
+
+	if (!r->net || rule < 0 || (size_t)rule >= r->policy.nnet)
+		return -EINVAL;
+	if (!net_learned_get(r->net, 0, family, addr, &old) && old.expires_ns > now) {
+		for (uint32_t i = 0; i < old.count && i < WD_NET_LEARNED_ENTRIES; i++)
+			if (old.e[i].rule != (uint32_t)rule)
+				v.e[v.count++] = old.e[i];
+		if (old.expires_ns > expires)
+			expires = old.expires_ns;
+	}
+	ret = add_host_entries(&v, &r->policy.net_rules[rule], rule, family == AF_INET6);
+	if (ret)
+		return ret;
+	v.expires_ns = expires;
+	return net_learn(r->net, 0, family, addr, &v);
+}
+
+/* "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]:5353" */
+static int parse_upstream(const char *s, struct dns_upstream *u)
+{
+	struct sockaddr_in *in = (void *)&u->addr;
+	struct sockaddr_in6 *in6 = (void *)&u->addr;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL, *colon = strrchr(s, ':');
+	long p = 53;
+	size_t n;
+
+	memset(u, 0, sizeof(*u));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		n = end - s - 1;
+		port = end[1] ? end + 2 : NULL;
+		s++;
+	} else if (colon && strchr(s, ':') == colon) {
+		n = colon - s;	/* one colon: IPv4 with a port */
+		port = colon + 1;
+	} else {
+		n = strlen(s);
+	}
+	if (n >= sizeof(host) || (port && parse_long(port, 1, 65535, &p)))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(p);
+		u->len = sizeof(*in);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(p);
+		u->len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int start_resolver(struct run *r)
+{
+	struct dns_hooks hooks = { .name_rule = on_dns_name, .learn = on_dns_learn,
+				   .log = on_dns_log, .ctx = r };
+	struct dns_config cfg;
+	int ret;
+
+	dns_config_init(&cfg);
+	for (int i = 0; i < r->ndns_upstream; i++) {
+		if (parse_upstream(r->dns_upstream[i], &cfg.upstream[i])) {
+			pr_warn("run: --dns-upstream %s: not ADDR, ADDR:PORT or [IPv6]:PORT\n",
+				r->dns_upstream[i]);
+			return -EINVAL;
+		}
+		cfg.nupstream++;
+	}
+	ret = r->ndns_upstream ? 0 : dns_config_from_resolv_conf(&cfg, NULL);
+	if (ret && ret != -ENOENT) {
+		pr_warn("run: cannot read the upstream resolvers from /etc/resolv.conf: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	if (!cfg.nupstream)
+		pr_warn("run: no nameserver in /etc/resolv.conf: the agent's allowed names will get SERVFAIL\n");
+	pthread_mutex_init(&r->dns_lock, NULL);
+	ret = dns_server_start(&r->dns, &cfg, &hooks);
+	if (ret) {
+		pr_warn("run: cannot start the resolver for the policy's host rules: %s; the agent was not started\n",
+			strerror(-ret));
+		r->dns = NULL;
+	}
+	return ret;
+}
+
 static int load_programs(struct run *r)
 {
 	struct sbuf why = {0};
@@ -558,8 +758,14 @@ static int load_programs(struct run *r)
 		why.len--;
 		ret = check_partial(r, &why);
 	}
+	if (!ret && has_host_rules(&r->policy)) {
+		ret = start_resolver(r);
+		if (ret)
+			return ret;
+	}
 	if (!ret && r->policy.has_network) {
 		struct net_opts o = {
+			.dns_port = r->dns ? dns_server_port(r->dns) : 0,
 			.mode = r->policy.mode,
 			.raw = r->policy.net_raw,
 			.events_fd = r->skel ? lsm_events_fd(r->skel) : -1,

@@ -27,5 +27,6 @@ if echo "$($W doctor --json 2>/dev/null)" | grep -q '"name":"bpf_lsm","ok":false
 	rm -rf $S
 fi
 . tests/net/cases.sh
+. tests/net/dns.sh
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -6,6 +6,7 @@ NET_WHERE=vm
 RUNFLAGS=
 ALLOW_OBJ=
 . /warden/tests/net/cases.sh
+. /warden/tests/net/dns.sh
 
 scratch
 mkdir -p $S/run
