@@ -77,6 +77,26 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * Scratch for one event with the executable's path: cgroup programs cannot
+ * use the LSM object's walk, so the path is built here, backwards, one
+ * component at a time (mounts crossed), then copied after the header.
+ */
+#define EXE_DEPTH 32
+#define EXE_BUF 4096
+struct exe_scratch {
+	struct wd_event ev;
+	char path[EXE_BUF];	/* follows ev: one bpf_ringbuf_output of both */
+	char tmp[EXE_BUF + 256];	/* built backwards from the end */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_scratch);
+} exe_scratch SEC(".maps");
+
 /* One judgement: what it is about, and what decided it. */
 struct net_req {
 	__u8 addr[16];		/* IPv4 in addr[0..3] */
@@ -167,18 +187,91 @@ static __always_inline void consult_learned(const struct net_req *q, struct net_
 	}
 }
 
+/* State of the walk up from the executable, for bpf_loop (verified once). */
+struct exe_walk {
+	struct exe_scratch *s;
+	struct dentry *d;
+	struct vfsmount *mnt;
+	struct mount *m;
+	__u32 pos;		/* where the path built so far starts in s->tmp */
+	__u32 failed;		/* too long: rather no path than a wrong one */
+};
+
+static long exe_step(__u32 i, void *arg)
+{
+	struct exe_walk *w = arg;
+	/* Locals: CO-RE reads must not relocate through struct exe_walk. */
+	struct dentry *d = w->d, *parent;
+	struct vfsmount *mnt = w->mnt;
+	struct mount *m = w->m, *up;
+	const unsigned char *name;
+	__u32 len;
+
+	if (d == BPF_CORE_READ(mnt, mnt_root)) {
+		up = BPF_CORE_READ(m, mnt_parent);
+		if (up == m)
+			return 1;	/* the namespace's root */
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = up;
+		w->mnt = &up->mnt;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
+		return 1;
+	len = BPF_CORE_READ(d, d_name.len) & 255;
+	name = BPF_CORE_READ(d, d_name.name);
+	if (len + 1 > w->pos) {
+		w->failed = 1;
+		return 1;
+	}
+	w->pos -= len;
+	bpf_probe_read_kernel(&w->s->tmp[w->pos & (EXE_BUF - 1)], len, name);
+	w->pos--;
+	w->s->tmp[w->pos & (EXE_BUF - 1)] = '/';
+	w->d = parent;
+	return 0;
+}
+
+/* The current task's executable's path into s->path; its length, 0 if unknown. */
+static __always_inline __u32 exe_path(struct exe_scratch *s, struct task_struct *task)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct exe_walk w = { .s = s, .pos = EXE_BUF };
+	__u32 len;
+
+	if (!exe)
+		return 0;
+	{
+		struct vfsmount *mnt = BPF_CORE_READ(exe, f_path.mnt);
+
+		w.d = BPF_CORE_READ(exe, f_path.dentry);
+		w.mnt = mnt;
+		w.m = container_of(mnt, struct mount, mnt);
+	}
+	bpf_loop(EXE_DEPTH, exe_step, &w, 0);
+	if (w.failed || w.pos >= EXE_BUF)
+		return 0;
+	len = EXE_BUF - w.pos;
+	bpf_probe_read_kernel(s->path, len & (EXE_BUF - 1), &s->tmp[w.pos & (EXE_BUF - 1)]);
+	return len & (EXE_BUF - 1);
+}
+
 static __always_inline void emit(const struct net_req *q, const struct net_verdict *v, __u8 decision)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct exe_scratch *s;
 	struct wd_event *ev;
+	__u32 zero = 0, exe_len;
 
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
+	s = bpf_map_lookup_elem(&exe_scratch, &zero);
+	if (!s) {
 		count(WD_CNT_LOST_RINGBUF);
 		return;
 	}
+	ev = &s->ev;
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->boot_ns = bpf_ktime_get_boot_ns();
 	ev->type = WD_EV_NET;
@@ -197,7 +290,10 @@ static __always_inline void emit(const struct net_req *q, const struct net_verdi
 	ev->proto = q->proto;
 	ev->port = q->port;
 	__builtin_memcpy(ev->addr, q->addr, sizeof(ev->addr));
-	bpf_ringbuf_submit(ev, 0);
+	exe_len = exe_path(s, task);
+	ev->exe_len = exe_len;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + (exe_len & (EXE_BUF - 1)), 0))
+		count(WD_CNT_LOST_RINGBUF);
 }
 
 /* 1: let the call go on; 0: refuse it (the caller gets EPERM). */

@@ -657,7 +657,7 @@ static void t_unknown_keys(void **state)
 {
 	(void)state;
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"netwrok\": {}\n}\n", F ":4:3: ",
-		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network)");
+		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network, presets)");
 	/* Line 4 is `  "file": {"defualt": "deny"}`: the key is at column 12. */
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"file\": {\"defualt\": \"deny\"}\n}\n",
 		     F ":4:12: ", "unknown key \"defualt\" in file (known: default, rules, fileless_exec)");
