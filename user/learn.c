@@ -744,6 +744,7 @@ static void prune(struct grants *gs)
 	}
 	gs->n = n;
 	free(p.rules);
+	free(order);
 }
 
 /* The path as written in the policy: ${CWD} or ${HOME} for the longer that applies. */
@@ -1101,6 +1102,8 @@ int learn_build(struct learn *l, const char *name, const char *identity, struct 
 	ret = refuse_incomplete(l, err);
 	if (ret)
 		return ret;
+	if (!identity && l->base)
+		identity = l->base->identity;
 	merge_accesses(l);
 	refuse_base_denied(l);
 	n = make_wants(l, &w);
@@ -1442,7 +1445,7 @@ static int learn_write(struct learn_cmd *c, const char *name)
 	} else if (!learn_nevents(l)) {
 		pr_warn("learn: no event was recorded: CMD did not run; no policy written\n");
 		ret = -ENOENT;
-	} else if ((ret = learn_build(l, name, c->has_base ? c->base.identity : NULL, &out, &err))) {
+	} else if ((ret = learn_build(l, name, NULL, &out, &err))) {
 		sb_putc(&err, '\0');
 		pr_warn("learn: %s", err.buf);
 	} else if ((ret = write_atomic(c->output, out.buf, out.len))) {

@@ -36,7 +36,7 @@ size_t learn_events(struct learn *l, const char *text, size_t len);
 size_t learn_nevents(const struct learn *l);
 
 /*
- * Build the policy named @name (with @identity, may be NULL) into @out, as
+ * Build the policy named @name (with @identity, else the base's if any) into @out, as
  * JSON text, then check it with the policy engine: it parses, allows every
  * access seen that the base allows, and denies everything the base denies.
  * Returns 0, or -EINVAL (events lost, learn's files touched, a check failed)
