@@ -59,6 +59,7 @@ static const char PROBE[] = "\x01warden-learn-probe";
 struct access {
 	char *path;
 	uint8_t rights;
+	uint8_t seen;		/* rights seen, before the base's refusals */
 };
 
 struct net_access {
@@ -494,6 +495,7 @@ static void merge_accesses(struct learn *l)
 static void refuse_base_denied(struct learn *l)
 {
 	for (size_t i = 0; i < l->nacc; i++) {
+		l->acc[i].seen = l->acc[i].rights;
 		for (int r = 0; r < WD_RIGHT_COUNT; r++) {
 			if (!(l->acc[i].rights & (1u << r)) || base_allows(l, l->acc[i].path, false, r))
 				continue;
@@ -512,7 +514,8 @@ static size_t make_wants(const struct learn *l, struct want **out)
 
 	for (size_t i = 0; i < l->nacc; i++) {
 		const struct access *a = &l->acc[i];
-		bool created = a->rights & (1u << WD_RIGHT_CREATE | 1u << WD_RIGHT_DELETE);
+		/* Even if the base refused the create: the name is still one made at run time. */
+		bool created = a->seen & (1u << WD_RIGHT_CREATE | 1u << WD_RIGHT_DELETE);
 
 		for (int r = 0; r < WD_RIGHT_COUNT; r++) {
 			char *anchor;
@@ -1227,9 +1230,10 @@ static int learn_args(struct learn_cmd *c, int argc, char **argv)
 /* The output must not be the base (same name or same file), and its directory writable. */
 static int check_output(const struct learn_cmd *c)
 {
-	struct stat a, b;
-	char *dir = parent_of(c->output[0] == '/' ? c->output : "./x");
+	const char *slash = strrchr(c->output, '/');
+	char *dir = slash ? strndup(c->output, slash - c->output + 1) : xstrdup(".");
 	struct sbuf probe = {0};
+	struct stat a, b;
 	int fd;
 
 	if (c->base_file && (!strcmp(c->base_file, c->output) ||
@@ -1240,19 +1244,17 @@ static int check_output(const struct learn_cmd *c)
 		free(dir);
 		return -EINVAL;
 	}
-	if (c->output[0] != '/') {
-		free(dir);
-		dir = strrchr(c->output, '/') ? strndup(c->output, strrchr(c->output, '/') - c->output + 1)
-					      : xstrdup(".");
-	}
+	/* Found out now, not after CMD has run. */
 	sb_printf(&probe, "%s/.warden-learn.XXXXXX", dir);
 	sb_putc(&probe, '\0');
 	fd = mkstemp(probe.buf);
-	if (fd < 0)
+	if (fd < 0) {
 		pr_warn("learn: cannot write in %s, where --output %s goes: %s\n", dir, c->output,
 			strerror(errno));
-	else
-		close(fd), unlink(probe.buf);
+	} else {
+		close(fd);
+		unlink(probe.buf);
+	}
 	sb_free(&probe);
 	free(dir);
 	return fd < 0 ? -EACCES : 0;
