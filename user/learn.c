@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1207,9 +1208,15 @@ static int learn_args(struct learn_cmd *c, int argc, char **argv)
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "+b:n:o:h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'b': c->base_file = optarg; break;
-		case 'n': c->name = optarg; break;
-		case 'o': c->output = optarg; break;
+		case 'b':
+			c->base_file = optarg;
+			break;
+		case 'n':
+			c->name = optarg;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
 		case 'h':
 			fputs(learn_usage, stdout);
 			exit(EXIT_OK);
@@ -1299,6 +1306,11 @@ static int make_tmp(struct learn_cmd *c, const char *name)
 	snprintf(c->events_file, sizeof(c->events_file), "%s/events.jsonl", c->tmpdir);
 	sb_puts(&pol, "{\"version\": 1, \"name\": ");
 	sb_json_str(&pol, name, strlen(name));
+	/*
+	 * No "network" section: run refuses one until network rules are
+	 * enforced. Once they are, add "network": {"default": "deny"} here so
+	 * that connects and binds are reported (put_network() reads them).
+	 */
 	sb_puts(&pol, ", \"mode\": \"audit\", \"file\": {\"default\": \"deny\"}}\n");
 	fd = open(c->policy_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, pol.buf, pol.len) != (ssize_t)pol.len)
@@ -1356,6 +1368,8 @@ static int run_audit(struct learn_cmd *c)
 	sigaction(SIGQUIT, &ign, &old_quit);
 	pid = fork();
 	if (pid == 0) {
+		/* Learning without learn is pointless: end the run if learn dies. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
 		execv("/proc/self/exe", av);
