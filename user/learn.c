@@ -87,7 +87,7 @@ struct learn {
 	size_t nacc, acap;
 	struct net_access *net;
 	size_t nnet, ncap;
-	bool fileless;
+	bool fileless, raw, abstract_unix;
 	uint64_t lost;
 	size_t events, bad, truncated, unresolved, refer, tamper, guard_hits, too_long;
 	/* learn_build() results */
@@ -95,7 +95,7 @@ struct learn {
 	size_t nrefused;
 	struct net_access *net_refused;
 	size_t nnet_refused;
-	bool fileless_refused;
+	bool fileless_refused, raw_refused, abstract_unix_refused;
 	size_t nfile_rules, nnet_rules;
 };
 
@@ -263,6 +263,15 @@ static int network_event(struct learn *l, const cJSON *o)
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct net_access a = {0};
 
+	/* Raw, packet and other non-TCP/UDP sockets: "raw"; abstract unix names: "abstract_unix". */
+	if (action && !strcmp(action, "socket")) {
+		l->raw = true;
+		return 0;
+	}
+	if (proto && !strcmp(proto, "unix")) {
+		l->abstract_unix = true;
+		return 0;
+	}
 	if (!action || !proto || !addr || !cJSON_IsNumber(port) || port->valuedouble < 0 ||
 	    port->valuedouble > 65535 || port->valuedouble != (int)port->valuedouble)
 		return -EINVAL;
@@ -928,14 +937,26 @@ static void put_base_net_denials(struct learn *l, struct sbuf *sb, bool *first)
 	}
 }
 
+/* A base without a network section allows every network right. */
+static bool base_net_switch(const struct learn *l, bool on)
+{
+	return !l->base || !l->base->has_network || on;
+}
+
 static void put_network(struct learn *l, struct sbuf *sb)
 {
-	bool first = true;
+	bool first = true, raw, abstract;
 
-	/* Without events or a base that restricts, there is nothing to say (see README). */
-	if (!l->nnet && !l->nnet_refused && !(l->base && l->base->has_network))
-		return;
-	sb_puts(sb, ",\n  \"network\": {\n    \"default\": \"deny\",\n    \"rules\": [");
+	raw = l->raw && base_net_switch(l, l->base && l->base->net_raw);
+	abstract = l->abstract_unix && base_net_switch(l, l->base && l->base->net_abstract_unix);
+	l->raw_refused = l->raw && !raw;
+	l->abstract_unix_refused = l->abstract_unix && !abstract;
+	sb_puts(sb, ",\n  \"network\": {\n    \"default\": \"deny\",\n");
+	if (raw)
+		sb_puts(sb, "    \"raw\": \"allow\",\n");
+	if (abstract)
+		sb_puts(sb, "    \"abstract_unix\": \"allow\",\n");
+	sb_puts(sb, "    \"rules\": [");
 	put_base_net_denials(l, sb, &first);
 	put_learned_net(l, sb, &first);
 	sb_puts(sb, first ? "]\n  }" : "\n    ]\n  }");
@@ -1055,6 +1076,11 @@ static int check_network(const struct learn *l, const struct policy *p, struct s
 			return -EINVAL;
 		}
 	}
+	if ((l->raw && !l->raw_refused) != p->net_raw ||
+	    (l->abstract_unix && !l->abstract_unix_refused) != p->net_abstract_unix) {
+		sb_puts(err, "the learned policy's raw or abstract_unix switch is not what was seen and the base allows\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1134,9 +1160,11 @@ void learn_summary(const struct learn *l, FILE *f)
 
 	fprintf(f, "warden: learn: %zu events, %zu paths: %zu file rules, %zu network rules\n",
 		l->events, l->nacc, l->nfile_rules, l->nnet_rules);
-	if (l->nrefused || l->nnet_refused || l->fileless_refused)
+	if (l->nrefused || l->nnet_refused || l->fileless_refused || l->raw_refused ||
+	    l->abstract_unix_refused)
 		fprintf(f, "warden: learn: not granted, the base policy denies it (%zu):\n",
-			l->nrefused + l->nnet_refused + l->fileless_refused);
+			l->nrefused + l->nnet_refused + l->fileless_refused + l->raw_refused +
+				l->abstract_unix_refused);
 	for (size_t i = 0; i < l->nrefused && i < SUMMARY_MAX; i++)
 		fprintf(f, "  %s %s\n", right_name(__builtin_ctz(l->refused[i].rights)),
 			l->refused[i].path);
@@ -1149,6 +1177,10 @@ void learn_summary(const struct learn *l, FILE *f)
 	}
 	if (l->fileless_refused)
 		fprintf(f, "  exec of a program without a path (fileless_exec)\n");
+	if (l->raw_refused)
+		fprintf(f, "  raw, packet or other non-TCP/UDP sockets (raw)\n");
+	if (l->abstract_unix_refused)
+		fprintf(f, "  connecting to abstract unix sockets (abstract_unix)\n");
 	if (skipped)
 		fprintf(f, "warden: learn: %zu events no rule can grant (truncated or unresolved path: %zu, path beyond the policy limits: %zu, link or rename refused: %zu, protections: %zu)\n",
 			skipped, l->truncated + l->unresolved, l->too_long, l->refer, l->tamper);
@@ -1162,7 +1194,7 @@ static const char learn_usage[] =
 	"Usage: warden learn [--base FILE] [--name NAME] --output NEW [--] CMD [ARG...]\n"
 	"\n"
 	"Run CMD with nothing denied (warden run --audit on a policy that denies every\n"
-	"file right, so that every access is reported), then write to NEW the\n"
+	"file and network right, so that every access is reported), then write to NEW the\n"
 	"least-privilege policy that allows what CMD did, paths collapsed to\n"
 	"directories where names vary (workspace, /tmp, system libraries). Exits with\n"
 	"CMD's status, like run.\n"
@@ -1306,12 +1338,9 @@ static int make_tmp(struct learn_cmd *c, const char *name)
 	snprintf(c->events_file, sizeof(c->events_file), "%s/events.jsonl", c->tmpdir);
 	sb_puts(&pol, "{\"version\": 1, \"name\": ");
 	sb_json_str(&pol, name, strlen(name));
-	/*
-	 * No "network" section: run refuses one until network rules are
-	 * enforced. Once they are, add "network": {"default": "deny"} here so
-	 * that connects and binds are reported (put_network() reads them).
-	 */
-	sb_puts(&pol, ", \"mode\": \"audit\", \"file\": {\"default\": \"deny\"}}\n");
+	/* Every network right denied too, so that connects, binds and raw sockets are reported. */
+	sb_puts(&pol, ", \"mode\": \"audit\", \"file\": {\"default\": \"deny\"},"
+		     " \"network\": {\"default\": \"deny\"}}\n");
 	fd = open(c->policy_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, pol.buf, pol.len) != (ssize_t)pol.len)
 		ret = -errno;

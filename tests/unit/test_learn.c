@@ -147,6 +147,10 @@ static void t_no_base(void **state)
 		"      {\"path\": \"/usr/share/\", \"allow\": [\"read\"]},\n"
 		"      {\"path\": \"/var/lib/app/\", \"allow\": [\"create\"]}\n"
 		"    ]\n"
+		"  },\n"
+		"  \"network\": {\n"
+		"    \"default\": \"deny\",\n"
+		"    \"rules\": []\n"
 		"  }\n"
 		"}\n";
 	char *text = learn_text(NULL, WORKLOAD, NULL);
@@ -356,14 +360,52 @@ static void t_network(void **state)
 	policy_free(&base);
 }
 
-/* No network event and no base network section: no network section (see README). */
-static void t_no_network_section(void **state)
+/* No network event: every network right denied, raw and abstract unix sockets too. */
+static void t_network_default_deny(void **state)
 {
 	char *text = learn_text(NULL, EV("file", "read", "/w/a"), NULL);
+	struct policy p;
 
 	(void)state;
-	assert_null(strstr(text, "\"network\""));
+	assert_string_equal(net_decide(text, "127.0.0.1", 80, NET_PROTO_TCP, NET_CONNECT), "deny");
+	parse_ok(text, &p);
+	assert_true(p.has_network);
+	assert_false(p.net_raw);
+	assert_false(p.net_abstract_unix);
+	policy_free(&p);
 	free(text);
+}
+
+/* Raw (and other non-TCP/UDP) sockets and abstract unix names: the network section's switches. */
+static void t_raw_and_abstract_unix(void **state)
+{
+	static const char events[] =
+		"{\"event\":\"network\",\"action\":\"socket\",\"protocol\":\"icmp\",\"address\":null,\"port\":null,\"decision\":\"audit\"}\n"
+		"{\"event\":\"network\",\"action\":\"connect\",\"protocol\":\"unix\",\"address\":\"@/tmp/.X11-unix/X0\",\"port\":null,\"decision\":\"audit\"}\n";
+	struct sbuf out = {0}, err = {0};
+	struct policy p, base;
+	struct learn *l;
+	char *text = learn_text(NULL, events, NULL);
+
+	(void)state;
+	parse_ok(text, &p);
+	assert_true(p.net_raw);
+	assert_true(p.net_abstract_unix);
+	policy_free(&p);
+	free(text);
+	/* BASE restricts the network and allows neither: both stay denied. */
+	parse_ok(BASE, &base);
+	l = learn_new(&base, &ENV);
+	learn_events(l, events, strlen(events));
+	assert_int_equal(learn_build(l, "learned", NULL, &out, &err), 0);
+	parse_ok(out.buf, &p);
+	assert_false(p.net_raw);
+	assert_false(p.net_abstract_unix);
+	policy_free(&p);
+	learn_free(l);
+	sb_free(&out);
+	sb_free(&err);
+	policy_free(&base);
 }
 
 static int build(struct learn *l, struct sbuf *err)
@@ -423,7 +465,8 @@ static void t_unlearnable(void **state)
 	assert_string_equal(out.buf,
 			    "{\n  \"version\": 1,\n  \"name\": \"learned\",\n  \"mode\": \"enforce\",\n"
 			    "  \"file\": {\n    \"default\": \"deny\",\n"
-			    "    \"fileless_exec\": \"allow\",\n    \"rules\": []\n  }\n}\n");
+			    "    \"fileless_exec\": \"allow\",\n    \"rules\": []\n  },\n"
+			    "  \"network\": {\n    \"default\": \"deny\",\n    \"rules\": []\n  }\n}\n");
 	learn_free(l);
 	sb_free(&out);
 	sb_free(&err);
@@ -451,7 +494,8 @@ int main(void)
 		cmocka_unit_test(t_exact_fallback),
 		cmocka_unit_test(t_deterministic),
 		cmocka_unit_test(t_network),
-		cmocka_unit_test(t_no_network_section),
+		cmocka_unit_test(t_network_default_deny),
+		cmocka_unit_test(t_raw_and_abstract_unix),
 		cmocka_unit_test(t_refuse_incomplete),
 		cmocka_unit_test(t_unlearnable),
 		cmocka_unit_test(t_fileless_bounded),
