@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 		return 1;
 	report("parse", p.nrules, tp, reps);
 	report("compile", p.nrules, tc, reps);
-	printf("INFO op=compile rules=%zu nodes=%zu\n", p.nrules, c.n);
+	printf("INFO nodes_for_%zu_rules=%zu\n", p.nrules, c.n);
 	ret = kernel_phases(&p, &c);
 	compiled_free(&c);
 	policy_free(&p);
