@@ -3,6 +3,7 @@
 #   make check      host unit tests, then the VM tests; ends with "N passed, N failed"
 #   make deps       install the Debian packages the build and tests need
 #   make demo       README's main job: a sample agent confined in the VM
+#   make bench      benchmarks (host + one VM boot): table, build/bench/results.json
 #   make install    PREFIX=/usr/local DESTDIR=
 
 OUT ?= build
@@ -118,6 +119,34 @@ deps:
 demo: all
 	$(Q)tools/demo
 
+# Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
+BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run \
+	$(OUT)/bench/evbench $(OUT)/bench/loadbench
+
+$(OUT)/bench:
+	$(Q)mkdir -p $@
+
+# Run in the VM and under Landlock: plain C, no project code.
+$(OUT)/bench/opbench $(OUT)/bench/landlock-run: $(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -o $@
+
+# Static: opbench's exec cost is then the kernel's, not the dynamic loader's.
+$(OUT)/bench/nop: tests/bench/nop.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -static -Wall -Wextra -Werror $< -o $@
+
+$(OUT)/bench/evbench: tests/bench/evbench.c $(CORE_OBJS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(OUT)/user/lsm.o $(LDLIBS) -o $@
+
+bench: all $(BENCH_BINS)
+	$(Q)tests/bench/run
+
 install: $(OUT)/warden
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/policies
 	install -m 0755 $(OUT)/warden $(DESTDIR)$(PREFIX)/bin/warden
@@ -127,3 +156,4 @@ clean:
 	rm -rf $(OUT)
 
 -include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/bench/*.d)

@@ -1,0 +1,95 @@
+# tests/bench/vm.sh: every scenario of `make bench` in one VM boot, side by
+# side (busybox sh, root, cwd /warden). tests/bench/run starts it and turns
+# its RESULT lines into the table and results.json.
+#
+# Scenarios, each one opbench process over the same files and operations:
+#   none         no enforcement
+#   warden-N     `warden run` with N file rules (genpolicy files N)
+#   landlock     landlock-run with the same 10 base rules
+#   warden-net   the 10,000 CIDR rule policy: connect and sendto only
+# ITERS and REPS (environment) size each measurement, ROUNDS repeats them.
+B=/warden/build/bench
+P=$B/policies
+W=/warden/build/warden
+ITERS=${ITERS:-100}
+REPS=${REPS:-5}
+ROUNDS=${ROUNDS:-2}
+PORT=8443
+
+echo "INFO vm_kernel=$(uname -r)"
+echo "INFO vm_lsm=$(cat /sys/kernel/security/lsm)"
+echo "INFO vm_landlock_abi=$($B/landlock-run --abi)"
+echo "INFO vm_cpus=$(nproc)"
+
+# Files at path depths 2 to 30 (components, the file included), all under
+# /tmp, which every scenario allows.
+echo x >/tmp/f
+opens="--open /tmp/f"
+for d in 4 8 16 30; do
+	p=/tmp/wb i=3
+	while [ $i -lt $d ]; do p=$p/d$i; i=$((i + 1)); done
+	mkdir -p $p && echo x >$p/f
+	opens="$opens --open $p/f"
+done
+# Denied in every scenario (no rule covers it, the default denies).
+echo secret >/home/agent/secret
+
+# bench LABEL ROUND [WRAPPER...]: opbench, all operations, under WRAPPER.
+bench() {
+	label=$1 round=$2
+	shift 2
+	"$@" $B/opbench --label "$label" --reps "$REPS" --iters "$ITERS" $opens \
+		--exec $B/nop --deny /home/agent/secret --port $PORT >/tmp/op.out
+	rc=$?
+	sed "s/^[A-Z]* /&round=$round /" /tmp/op.out
+	[ $rc -eq 0 ] || echo "FAILED label=$label status=$rc"
+}
+
+# scenario NAME ROUND
+scenario() {
+	case $1 in
+	none) bench none "$2" ;;
+	landlock) bench landlock "$2" $B/landlock-run --rules $P/landlock.rules -- ;;
+	warden-*)
+		t0=$(date +%s)
+		bench "$1" "$2" $W run --events /tmp/events-$1.jsonl --policy $P/files-${1#warden-}.json --
+		echo "INFO ${1}_run_s_round$2=$(($(date +%s) - t0))" ;;
+	esac
+}
+
+# ROUNDS rounds, the order rotated each round, so that a slow spell of the
+# host (the VM is emulated on a shared machine) does not land on one
+# scenario only; the report takes the median over rounds.
+order="none warden-10 warden-1000 warden-100000 landlock"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for s in $order; do scenario $s $r; done
+	order="${order#* } ${order%% *}"
+	r=$((r + 1))
+done
+
+# Network: the policy is refused (exit 125) by a build without kernel
+# network enforcement; say so instead of failing.
+out=$($W run --events /tmp/events-net.jsonl --policy $P/net-10000.json -- $B/opbench --label warden-net --reps "$REPS" \
+	--iters "$ITERS" --ops connect,sendto --port $PORT 2>/tmp/net.err)
+rc=$?
+if [ $rc -eq 125 ] && grep -q network /tmp/net.err; then
+	echo "NETWORK not enforced by this build: $(head -n 1 /tmp/net.err)"
+else
+	echo "$out"
+	[ $rc -eq 0 ] || { echo "FAILED label=warden-net status=$rc"; cat /tmp/net.err; }
+fi
+abi=$($B/landlock-run --abi)
+if [ "$abi" -ge 4 ]; then
+	printf 'connect %s\nbind %s\n' $PORT $PORT | cat $P/landlock.rules - >/tmp/ll-net.rules
+	$B/landlock-run --rules /tmp/ll-net.rules -- $B/opbench --label landlock-net \
+		--reps "$REPS" --iters "$ITERS" --ops connect,sendto --port $PORT
+else
+	echo "NETWORK landlock: TCP rules need Landlock ABI 4, this kernel has ABI $abi"
+fi
+
+# Policy install, phase by phase, for 10,000 rules.
+$B/loadbench --policy $P/files-10000.json 2>/tmp/load.err || {
+	echo "FAILED label=load"
+	cat /tmp/load.err
+}
