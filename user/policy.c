@@ -498,6 +498,8 @@ static const struct preset_rule no_desktop[] = {
 	/* Agents holding keys. */
 	{ "${HOME}/.gnupg/S.gpg-agent", W }, { "${HOME}/.gnupg/S.gpg-agent.ssh", W },
 	{ "${HOME}/.gnupg/S.gpg-agent.extra", W }, { "${SSH_AUTH_SOCK}", W },
+	/* The session bus wherever it is (unix:path=/tmp/dbus-XXXX,guid=...). */
+	{ "${DBUS_SESSION_BUS_PATH}", W },
 	/* Keyboards and mice: reading them is keylogging, uinput is typing. */
 	{ "/dev/input/", R | W }, { "/dev/uinput", R | W },
 	{ NULL, 0 },
@@ -525,6 +527,16 @@ static char *preset_path(const struct policy_env *env, const char *path)
 		if (!env->ssh_auth_sock || env->ssh_auth_sock[0] != '/')
 			return NULL;
 		path = env->ssh_auth_sock;
+	} else if (!strcmp(path, "${DBUS_SESSION_BUS_PATH}")) {
+		/* The first "unix:path=" address; abstract ones are denied as abstract sockets. */
+		const char *a = env->dbus_session ? strstr(env->dbus_session, "unix:path=") : NULL;
+
+		if (!a || a[10] != '/')
+			return NULL;
+		a += 10;
+		sb_put(&sb, a, strcspn(a, ",;"));
+		sb_putc(&sb, '\0');
+		return sb.buf;
 	}
 	sb_puts(&sb, path);
 	sb_putc(&sb, '\0');
@@ -705,6 +717,7 @@ int policy_env_of_process(struct policy_env *env, char *cwd, size_t size)
 	env->home = home;
 	env->cwd = cwd;
 	env->ssh_auth_sock = getenv("SSH_AUTH_SOCK");
+	env->dbus_session = getenv("DBUS_SESSION_BUS_ADDRESS");
 	if (!getcwd(cwd, size))
 		return -errno;
 	return 0;

@@ -95,6 +95,7 @@ struct policy_env {
 	const char *cwd;
 	const char *home;
 	const char *ssh_auth_sock;	/* $SSH_AUTH_SOCK, for the no-desktop preset; may be NULL */
+	const char *dbus_session;	/* $DBUS_SESSION_BUS_ADDRESS, the same; may be NULL */
 };
 
 /* ${CWD} and ${HOME} of this process: getcwd() into @cwd, $HOME or the passwd entry. */

@@ -28,5 +28,6 @@ if echo "$($W doctor --json 2>/dev/null)" | grep -q '"name":"bpf_lsm","ok":false
 fi
 . tests/net/cases.sh
 . tests/net/dns.sh
+. tests/net/veth.sh
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
