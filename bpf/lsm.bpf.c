@@ -507,6 +507,8 @@ static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
+#include "ratelimit.h"
+
 /* what: right (or enum wd_tamper) | decision << 8 | flags << 16; type: enum wd_event_type */
 #define EMIT_WHAT(type, right, decision, flags) \
 	((right) | (decision) << 8 | (flags) << 16 | (__u64)(type) << 32)
@@ -525,7 +527,7 @@ __noinline int wd_emit(__u32 agent, __u64 what, __u32 rule, __u32 depth, __u64 a
 	struct file *exe;
 	__u32 path_len = 0, exe_len = 0, total;
 
-	if (!s)
+	if (!s || !rate_ok())
 		return 0;
 	ev = &s->ev;
 	fill_task(ev, agent);
@@ -1392,4 +1394,48 @@ int BPF_PROG(wd_unix_may_send, struct socket *sock, struct socket *other, int re
 	if (ret)
 		return ret;
 	return judge_unix(other->sk);
+}
+
+/* ---- process lifecycle ---------------------------------------------------- */
+
+/*
+ * Raw tracepoints with BTF: no trampolines needed, no decision taken.
+ * Only with run --process-events (they can outnumber decisions by far).
+ */
+const volatile __u8 proc_events = 0;
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(wd_proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct wd_task *t = task_mark(child);
+
+	if (!proc_events || !t || child->pid != child->tgid)
+		return 0;	/* not wanted, not an agent's, or a new thread */
+	wd_emit(t->agent, EMIT_WHAT(WD_EV_PROC, WD_PROC_START, WD_DEC_ALLOW, 0), WD_RULE_DEFAULT,
+		NO_PATH, (__u64)child->tgid << 32);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(wd_proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct wd_task *t = proc_events ? current_mark() : NULL;
+
+	if (t)
+		wd_emit(t->agent, EMIT_WHAT(WD_EV_PROC, WD_PROC_EXEC, WD_DEC_ALLOW, 0),
+			WD_RULE_DEFAULT, NO_PATH, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(wd_proc_exit, struct task_struct *p)
+{
+	struct wd_task *t = proc_events ? current_mark() : NULL;
+
+	/* signal->live is already decremented here: 0 once the last thread goes. */
+	if (!t || BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	wd_emit(t->agent, EMIT_WHAT(WD_EV_PROC, WD_PROC_EXIT, WD_DEC_ALLOW, 0), WD_RULE_DEFAULT,
+		NO_PATH, (__u64)BPF_CORE_READ(p, tgid) << 32 | (__u32)BPF_CORE_READ(p, exit_code));
+	return 0;
 }

@@ -123,6 +123,8 @@ static __always_inline void count(__u32 which)
 		__sync_fetch_and_add(c, 1);
 }
 
+#include "ratelimit.h"
+
 static __always_inline bool entry_matches(const struct wd_net_entry *e, const struct net_req *q)
 {
 	return (!e->proto || e->proto == q->proto) && q->port >= e->lo && q->port <= e->hi;
@@ -266,6 +268,8 @@ static __always_inline void emit(const struct net_req *q, const struct net_verdi
 	struct wd_event *ev;
 	__u32 zero = 0, exe_len;
 
+	if (!rate_ok())
+		return;
 	s = bpf_map_lookup_elem(&exe_scratch, &zero);
 	if (!s) {
 		count(WD_CNT_LOST_RINGBUF);

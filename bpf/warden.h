@@ -113,6 +113,19 @@ enum wd_event_type {
 	WD_EV_EXEC = 2,		/* an exec decision: execve, interpreter, PROT_EXEC map */
 	WD_EV_TAMPER = 3,	/* a protection every agent has (action: enum wd_tamper) */
 	WD_EV_NET = 4,		/* a network decision (right: enum wd_net_right) */
+	WD_EV_PROC = 5,		/* an agent process's lifecycle (right: enum wd_proc) */
+};
+
+/*
+ * Process events. start: pid/tid/ppid/comm/exe are the parent's (at fork),
+ * target is the new process's tgid. exec: after a successful exec, exe is
+ * the new program. exit: the last thread of a process left; aux is the
+ * exit code as wait(2) encodes it (status << 8, or the signal number).
+ */
+enum wd_proc {
+	WD_PROC_START = 0,
+	WD_PROC_EXEC = 1,
+	WD_PROC_EXIT = 2,
 };
 
 /* What a tamper event is about (its "right" field). */
@@ -265,6 +278,7 @@ enum wd_counter {
 	WD_CNT_LOST_RINGBUF = 0,	/* events dropped: ring buffer full */
 	WD_CNT_WALK_FAIL = 1,	/* accesses denied because the path walk failed */
 	WD_CNT_TRACK_FAIL = 2,	/* forks refused: child could not be tracked */
+	WD_CNT_RATE_LIMITED = 3,	/* events not sent: over the agent's rate limit */
 	WD_CNT_MAX = 4,
 };
 

@@ -62,6 +62,16 @@ static void put_agent(struct sbuf *sb, const struct agent_info *ai, int64_t real
 	put_str(sb, "instance", ai->instance);
 }
 
+/* Fields every event ends with: the policy's version and the instance's cgroup. */
+static void put_tail(struct sbuf *sb, const struct agent_info *ai)
+{
+	if (ai->policy_sha256)
+		put_str(sb, "policy_sha256", ai->policy_sha256);
+	if (ai->cgroup)
+		put_str(sb, "cgroup", ai->cgroup);
+	sb_puts(sb, "}\n");
+}
+
 static const char *const decisions[] = {
 	[WD_DEC_ALLOW] = "allow",
 	[WD_DEC_DENY] = "deny",
@@ -93,6 +103,8 @@ static bool event_valid(const struct wd_event *ev, size_t size)
 	case WD_EV_NET:
 		return ev->right <= WD_NET_UNIX && ev->proto <= WD_PROTO_OTHER &&
 		       ev->path_len == 0;
+	case WD_EV_PROC:
+		return ev->right <= WD_PROC_EXIT;
 	}
 	return false;
 }
@@ -179,6 +191,20 @@ static void put_network(struct sbuf *sb, const struct wd_event *ev)
 	sb_printf(sb, ",\"port\":%u", ev->port);
 }
 
+static void put_process(struct sbuf *sb, const struct wd_event *ev)
+{
+	static const char *const actions[] = { "start", "exec", "exit" };
+
+	sb_puts(sb, ",\"event\":\"process\"");
+	put_str(sb, "action", actions[ev->right]);
+	if (ev->right != WD_PROC_EXIT)
+		return;
+	if (ev->aux & 0x7f)	/* killed: the signal's number */
+		sb_printf(sb, ",\"signal\":%u", ev->aux & 0x7f);
+	else
+		sb_printf(sb, ",\"exit_status\":%u", (ev->aux >> 8) & 0xff);
+}
+
 int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
 		 int64_t boot_offset)
 {
@@ -194,8 +220,12 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	comm[sizeof(ev->comm)] = '\0';
 
 	put_agent(sb, ai, (int64_t)ev->boot_ns + boot_offset);
-	sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u", ev->pid, ev->tid,
-		  ev->ppid, ev->uid, ev->gid);
+	if (ev->type == WD_EV_PROC && ev->right == WD_PROC_START)	/* the child, by its parent */
+		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u",
+			  ev->target, ev->target, ev->pid, ev->uid, ev->gid);
+	else
+		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u", ev->pid,
+			  ev->tid, ev->ppid, ev->uid, ev->gid);
 	put_str(sb, "comm", comm);
 	put_key(sb, "exe");
 	if (ev->exe_len || ev->type != WD_EV_NET) {
@@ -210,6 +240,10 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 			sb_puts(sb, "null");
 	}
 	switch (ev->type) {
+	case WD_EV_PROC:
+		put_process(sb, ev);
+		put_tail(sb, ai);
+		return 0;
 	case WD_EV_NET:
 		put_network(sb, ev);
 		break;
@@ -239,7 +273,7 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		sb_puts(sb, ",\"fileless\":true");
 	if (ev->flags & WD_EVF_IDENTITY)
 		sb_puts(sb, ",\"alias\":true");
-	sb_puts(sb, "}\n");
+	put_tail(sb, ai);
 	return 0;
 }
 
@@ -249,7 +283,7 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 	put_agent(sb, ai, realtime_ns);
 	sb_printf(sb, ",\"event\":\"lost\",\"count\":%llu", (unsigned long long)count);
 	put_str(sb, "reason", reason);
-	sb_puts(sb, "}\n");
+	put_tail(sb, ai);
 }
 
 void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
@@ -260,7 +294,8 @@ void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *
 	put_str(sb, "name", name);
 	sb_printf(sb, ",\"qtype\":%u", qtype);
 	if (rule >= 0)
-		sb_printf(sb, ",\"decision\":\"allow\",\"rule\":\"network.rules[%ld]\"}\n", rule);
+		sb_printf(sb, ",\"decision\":\"allow\",\"rule\":\"network.rules[%ld]\"", rule);
 	else
-		sb_puts(sb, ",\"decision\":\"deny\",\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name: refused, not forwarded\"}\n");
+		sb_puts(sb, ",\"decision\":\"deny\",\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name: refused, not forwarded\"");
+	put_tail(sb, ai);
 }

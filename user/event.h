@@ -24,6 +24,8 @@ struct agent_info {
 	const char *(*exe_lookup)(uint32_t pid, char *buf, size_t size);
 	/* The policy in force, to name rules a preset added; may be NULL. */
 	const struct policy *policy;
+	const char *policy_sha256;	/* the policy's version, in every event; may be NULL */
+	const char *cgroup;	/* the instance's cgroup (path under the cgroup2 root); may be NULL */
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, to turn bpf_ktime_get_boot_ns() into wall time. */

@@ -72,6 +72,27 @@ static void print_verifier_stats(struct bpf_object *obj)
 
 int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 {
+	struct lsm_opts o = {0};
+
+	return lsm_load_opts(out, nodes, &o, why);
+}
+
+/* Each CPU gets its share (at least 1/s); a burst of one second's worth. */
+void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	*per_cpu = *burst = 0;
+	if (!rate)
+		return;
+	*per_cpu = rate / (ncpu > 0 ? ncpu : 1);
+	if (!*per_cpu)
+		*per_cpu = 1;
+	*burst = *per_cpu;
+}
+
+int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, struct sbuf *why)
+{
 	struct lsm_bpf *skel;
 	int err;
 
@@ -81,7 +102,12 @@ int lsm_load(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 		sb_printf(why, "cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);
+	rate_per_cpu(o->rate, (uint64_t *)&skel->rodata->rate_per_cpu,
+		     (uint64_t *)&skel->rodata->rate_burst);
+	skel->rodata->proc_events = o->process_events;
+	err = o->ringbuf_bytes ? bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes) : 0;
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.inodes, nodes ? nodes : 1);
 	if (err) {

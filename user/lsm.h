@@ -16,6 +16,16 @@ int lsm_active(struct sbuf *why);
 
 /* Open, size, load and attach the LSM programs. -errno with the reason in @why. */
 int lsm_load(struct lsm_bpf **skel, size_t nodes, struct sbuf *why);
+
+struct lsm_opts {
+	uint32_t ringbuf_bytes;	/* event ring buffer size (power of 2, >= 4096); 0 = default */
+	uint64_t rate;		/* events a second per agent before suppression; 0 = no limit */
+	bool process_events;	/* report agent processes' start, exec and exit */
+};
+int lsm_load_opts(struct lsm_bpf **skel, size_t nodes, const struct lsm_opts *o, struct sbuf *why);
+
+/* The same split of a rate over CPUs, for the network object's rodata. */
+void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst);
 void lsm_unload(struct lsm_bpf *skel);
 
 /* Install @c as agent @agent's policy; the agent's tasks are marked separately. */

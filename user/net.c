@@ -54,6 +54,10 @@ int net_load(struct net_bpf **out, const struct net_compiled *c, const struct ne
 	skel->rodata->agent_mode = o->mode;
 	skel->rodata->raw_allowed = o->raw;
 	skel->rodata->dns_port = o->dns_port;
+	rate_per_cpu(o->rate, (uint64_t *)&skel->rodata->rate_per_cpu,
+		     (uint64_t *)&skel->rodata->rate_burst);
+	if (o->ringbuf_bytes && o->events_fd < 0)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	err = bpf_map__set_max_entries(skel->maps.net_rules, c->n ? c->n : 1);
 	if (err) {
 		sb_printf(why, "cannot size the network rule map: %s", strerror(-err));

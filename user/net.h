@@ -15,6 +15,8 @@ struct net_opts {
 	uint16_t dns_port;	/* warden's resolver on loopback; 0 = no DNS redirect */
 	int events_fd;		/* ring buffer to share (the LSM's), or -1 for its own */
 	int counters_fd;	/* counters to share, or -1 */
+	uint64_t rate;		/* events a second before suppression; 0 = no limit */
+	uint32_t ringbuf_bytes;	/* its own ring buffer's size (when not shared); 0 = default */
 };
 
 /* Open, size, load, fill in @c. -errno with the reason in @why. */

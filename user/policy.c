@@ -10,6 +10,9 @@
 
 #include "jsonpos.h"
 #include "mxc.h"
+#include <ldns/ldns.h>
+#include <ldns/sha2.h>
+
 #include "policy.h"
 
 static const char *const right_names[WD_RIGHT_COUNT] = {
@@ -687,6 +690,13 @@ int policy_parse(const char *file, const char *text, size_t len, const struct po
 				  file, line, col);
 			return -EINVAL;
 		}
+	}
+	{
+		unsigned char digest[LDNS_SHA256_DIGEST_LENGTH];
+
+		ldns_sha256((const unsigned char *)text, len, digest);
+		for (int i = 0; i < LDNS_SHA256_DIGEST_LENGTH; i++)
+			snprintf(out->sha256 + 2 * i, 3, "%02x", digest[i]);
 	}
 	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {

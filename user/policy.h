@@ -71,6 +71,7 @@ struct net_rule {
 
 struct policy {
 	char *file;		/* file name, for messages */
+	char sha256[65];	/* of the policy text as loaded, lower-case hex: its version in events */
 	char *name;
 	char *identity;		/* NULL when absent */
 	uint32_t mode;		/* enum wd_mode */

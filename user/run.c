@@ -49,6 +49,10 @@ struct run {
 	const char *events_file;
 	bool audit;
 	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
+	uint64_t rate;		/* --rate-limit: events a second, 0 = none */
+	bool process_events;	/* --process-events */
+	uint32_t ringbuf_bytes;	/* --ringbuf-size */
+	uint64_t rate_reported;	/* rate-limited events already reported as lost */
 	const char *dns_upstream[DNS_UPSTREAM_MAX];	/* --dns-upstream, else resolv.conf */
 	int ndns_upstream;
 	char **argv;
@@ -88,6 +92,13 @@ static const char run_usage[] =
 	"      --dns-upstream ADDR[:PORT]  where warden's resolver asks for the names\n"
 	"                      host rules allow (repeatable, up to 4; IPv6 as [ADDR]:PORT);\n"
 	"                      default: the nameservers of /etc/resolv.conf\n"
+	"      --process-events  also report every agent process's start, exec and\n"
+	"                      exit (with its status), to tie decisions to a process tree\n"
+	"      --rate-limit N  report at most N events a second for this agent (spread\n"
+	"                      over CPUs); what is suppressed is counted in \"lost\"\n"
+	"                      events (reason rate_limit); default: no limit\n"
+	"      --ringbuf-size BYTES  event ring buffer (power of 2, 4 KiB to 1 GiB;\n"
+	"                      default 16 MiB)\n"
 	"      --allow-partial run even when this kernel can enforce only part of the\n"
 	"                      policy (e.g. network rules without BPF LSM); what is not\n"
 	"                      enforced is listed; without it warden refuses (exit 125)\n"
@@ -108,6 +119,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "audit", no_argument, NULL, 'a' },
 		{ "allow-partial", no_argument, NULL, 'P' },
 		{ "dns-upstream", required_argument, NULL, 'D' },
+		{ "rate-limit", required_argument, NULL, 'R' },
+		{ "process-events", no_argument, NULL, 'X' },
+		{ "ringbuf-size", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -128,6 +142,31 @@ static int parse_args(struct run *r, int argc, char **argv)
 		case 'P':
 			r->allow_partial = true;
 			break;
+		case 'X':
+			r->process_events = true;
+			break;
+		case 'R': {
+			long v;
+
+			if (parse_long(optarg, 1, 100000000, &v)) {
+				pr_warn("run: --rate-limit %s: a number of events a second, 1 to 100000000\n",
+					optarg);
+				return -EINVAL;
+			}
+			r->rate = v;
+			break;
+		}
+		case 'B': {
+			long v;
+
+			if (parse_long(optarg, 4096, 1L << 30, &v) || (v & (v - 1))) {
+				pr_warn("run: --ringbuf-size %s: a power of 2 from 4096 to 1073741824 bytes\n",
+					optarg);
+				return -EINVAL;
+			}
+			r->ringbuf_bytes = v;
+			break;
+		}
 		case 'D':
 			if (r->ndns_upstream == DNS_UPSTREAM_MAX) {
 				pr_warn("run: at most %d --dns-upstream\n", DNS_UPSTREAM_MAX);
@@ -247,6 +286,15 @@ static void report_lost(struct run *r)
 	/* One counters map: the network programs share the LSM's when both run. */
 	uint64_t lost = r->skel ? lsm_counter(r->skel, WD_CNT_LOST_RINGBUF)
 				: net_counter(r->net, WD_CNT_LOST_RINGBUF);
+	/* The network object has its own buckets, but shares the LSM's counters. */
+	uint64_t limited = r->skel ? lsm_counter(r->skel, WD_CNT_RATE_LIMITED)
+				   : net_counter(r->net, WD_CNT_RATE_LIMITED);
+
+	if (limited > r->rate_reported) {
+		event_format_lost(&r->out, &r->ai, limited - r->rate_reported, "rate_limit",
+				  realtime_ns());
+		r->rate_reported = limited;
+	}
 
 	if (lost > r->lost_reported) {
 		event_format_lost(&r->out, &r->ai, lost - r->lost_reported, "ringbuf_full",
@@ -266,6 +314,18 @@ static void drain(struct run *r)
 		pthread_mutex_unlock(&r->dns_lock);
 	}
 	flush_out(r);
+}
+
+/* The instance's cgroup as /proc/PID/cgroup shows it: the path under the cgroup2 mount. */
+static const char *cgroup_relative(const char *cg)
+{
+	char root[PATH_MAX];
+	size_t n;
+
+	if (!cg[0] || cgroup2_mount(root, sizeof(root)))
+		return NULL;
+	n = strlen(root);
+	return strncmp(cg, root, n) ? cg : cg + n;
 }
 
 static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
@@ -750,8 +810,12 @@ static int load_programs(struct run *r)
 	int ret;
 
 	ret = lsm_active(&why);
-	if (!ret)
-		ret = lsm_load(&r->skel, r->compiled.n, &why);
+	if (!ret) {
+		struct lsm_opts lo = { .ringbuf_bytes = r->ringbuf_bytes, .rate = r->rate,
+				       .process_events = r->process_events };
+
+		ret = lsm_load_opts(&r->skel, r->compiled.n, &lo, &why);
+	}
 	if (ret) {
 		r->skel = NULL;
 		sb_putc(&why, '\0');
@@ -770,6 +834,8 @@ static int load_programs(struct run *r)
 			.raw = r->policy.net_raw,
 			.events_fd = r->skel ? lsm_events_fd(r->skel) : -1,
 			.counters_fd = r->skel ? lsm_counters_fd(r->skel) : -1,
+			.rate = r->rate,
+			.ringbuf_bytes = r->ringbuf_bytes,
 		};
 
 		why.len = 0;
@@ -898,7 +964,8 @@ int cmd_run(int argc, char **argv)
 	}
 	r.ai = (struct agent_info){ .name = r.policy.name, .identity = r.policy.identity,
 				    .instance = r.instance, .exe_lookup = exe_of_pid,
-				    .policy = &r.policy };
+				    .policy = &r.policy, .policy_sha256 = r.policy.sha256,
+				    .cgroup = cgroup_relative(r.cgroup) };
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

@@ -596,10 +596,96 @@ static void t_appends(void **state)
 	sb_free(&sb);
 }
 
+/* Network, process and tail fields: exact lines. */
+static void t_network_event(void **state)
+{
+	struct agent_info ai = AGENT;
+	struct rec r;
+	cJSON *j;
+
+	(void)state;
+	mkrec(&r, "", "/usr/bin/curl");
+	r.ev.type = WD_EV_NET;
+	r.ev.right = WD_NET_CONNECT;
+	r.ev.family = 10;
+	r.ev.proto = WD_PROTO_TCP;
+	r.ev.port = 443;
+	r.ev.addr[0] = 0x20, r.ev.addr[1] = 0x01, r.ev.addr[2] = 0x0d, r.ev.addr[3] = 0xb8;
+	r.ev.addr[15] = 1;
+	r.ev.rule = WD_RULE_DEFAULT;
+	memcpy(r.ev.comm, "curl", 5);
+	ai.policy_sha256 = "ab12";
+	ai.cgroup = "/warden/coding-agent.3f9c0e";
+	j = expect_line(&r, &ai, OFFSET,
+		"{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\","
+		"\"identity\":\"spiffe://example.org/agents/coder\",\"instance\":\"3f9c0e\","
+		"\"pid\":4242,\"tid\":4243,\"ppid\":4200,\"uid\":1000,\"gid\":1001,\"comm\":\"curl\","
+		"\"exe\":\"/usr/bin/curl\",\"event\":\"network\",\"action\":\"connect\",\"protocol\":\"tcp\","
+		"\"address\":\"2001:db8::1\",\"port\":443,\"decision\":\"deny\",\"rule\":\"network.default\","
+		"\"policy_sha256\":\"ab12\",\"cgroup\":\"/warden/coding-agent.3f9c0e\"}\n");
+	cJSON_Delete(j);
+	/* A refused raw socket: no address, no port. */
+	r.ev.right = WD_NET_RAW;
+	r.ev.family = 17;
+	r.ev.proto = WD_PROTO_OTHER;
+	r.ev.aux = 3 << 16;
+	j = expect_line(&r, &AGENT, OFFSET,
+		"{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\","
+		"\"identity\":\"spiffe://example.org/agents/coder\",\"instance\":\"3f9c0e\","
+		"\"pid\":4242,\"tid\":4243,\"ppid\":4200,\"uid\":1000,\"gid\":1001,\"comm\":\"curl\","
+		"\"exe\":\"/usr/bin/curl\",\"event\":\"network\",\"action\":\"socket\",\"protocol\":\"packet\","
+		"\"address\":null,\"port\":null,\"decision\":\"deny\",\"rule\":\"network.raw\"}\n");
+	cJSON_Delete(j);
+	/* A network record may not carry a path. */
+	r.ev.path_len = 1;
+	r.size += 1;
+	expect_einval(r.bytes, r.size);
+}
+
+static void t_process_events(void **state)
+{
+	struct rec r;
+	cJSON *j;
+
+	(void)state;
+	mkrec(&r, "", "/bin/sh");
+	r.ev.type = WD_EV_PROC;
+	r.ev.right = WD_PROC_START;
+	r.ev.target = 5000;
+	memcpy(r.ev.comm, "sh\0", 4);
+	j = expect_line(&r, &AGENT, OFFSET,
+		"{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\","
+		"\"identity\":\"spiffe://example.org/agents/coder\",\"instance\":\"3f9c0e\","
+		"\"pid\":5000,\"tid\":5000,\"ppid\":4242,\"uid\":1000,\"gid\":1001,\"comm\":\"sh\","
+		"\"exe\":\"/bin/sh\",\"event\":\"process\",\"action\":\"start\"}\n");
+	cJSON_Delete(j);
+	r.ev.right = WD_PROC_EXIT;
+	r.ev.aux = 3 << 8;
+	j = expect_line(&r, &AGENT, OFFSET,
+		"{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\","
+		"\"identity\":\"spiffe://example.org/agents/coder\",\"instance\":\"3f9c0e\","
+		"\"pid\":4242,\"tid\":4243,\"ppid\":4200,\"uid\":1000,\"gid\":1001,\"comm\":\"sh\","
+		"\"exe\":\"/bin/sh\",\"event\":\"process\",\"action\":\"exit\",\"exit_status\":3}\n");
+	cJSON_Delete(j);
+	r.ev.aux = 9;
+	{
+		struct sbuf sb = {0};
+
+		assert_int_equal(event_format(&sb, r.bytes, r.size, &AGENT, OFFSET), 0);
+		sb_putc(&sb, '\0');
+		assert_non_null(strstr(sb.buf, "\"action\":\"exit\",\"signal\":9}"));
+		sb_free(&sb);
+	}
+	r.ev.right = 7;
+	expect_einval(r.bytes, r.size);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_deny_event),
+		cmocka_unit_test(t_network_event),
+		cmocka_unit_test(t_process_events),
 		cmocka_unit_test(t_actions),
 		cmocka_unit_test(t_decisions_and_rules),
 		cmocka_unit_test(t_identity_null),
