@@ -49,6 +49,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c
 CORE_SRCS += user/dns.c
 CORE_SRCS += user/learn.c
+CORE_SRCS += user/ocsf.c
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
