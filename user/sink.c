@@ -539,13 +539,16 @@ int sink_flush(struct sink *list, int timeout_ms)
 
 	for (; list; list = list->next) {
 		int64_t left = deadline - sink_now_ms();
+		int r = list->ops->flush(list, left > 0 ? (int)left : 0);
 
-		/* A loss not reported yet goes out with the rest. */
-		if (list->dropped > list->reported) {
+		/* A loss not reported yet: once there is room again, it goes out too. */
+		if (!r && list->dropped > list->reported) {
 			put_lost(list);
 			list->ops->commit(list);
+			left = deadline - sink_now_ms();
+			r = list->ops->flush(list, left > 0 ? (int)left : 0);
 		}
-		if (list->ops->flush(list, left > 0 ? (int)left : 0))
+		if (r)
 			ret = -ETIMEDOUT;
 	}
 	return ret;

@@ -62,6 +62,7 @@ struct http_sink {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;	/* work for the thread, or progress for flush */
 	bool stop, seal_now;
+	bool fresh;		/* a batch was started: the thread must time it */
 	/* the batch being filled */
 	struct sbuf cur;
 	size_t cur_lines, cur_written;
@@ -555,8 +556,10 @@ static int http_put(struct sink *s, const struct sink_line *l)
 	if (h->queued + l->len > h->max_queue) {
 		ret = -ENOSPC;
 	} else {
-		if (!h->cur.len)
+		if (!h->cur.len) {
 			h->cur_since = sink_now_ms();
+			h->fresh = true;
+		}
 		sb_put(&h->cur, l->text, l->len);
 		h->cur_lines++;
 		h->queued += l->len;
@@ -571,8 +574,9 @@ static int http_commit(struct sink *s)
 
 	pthread_mutex_lock(&h->mu);
 	spool_append(h);
-	if (h->cur.len >= h->batch_max)
+	if (h->fresh || h->cur.len >= h->batch_max)
 		pthread_cond_broadcast(&h->cv);
+	h->fresh = false;
 	pthread_mutex_unlock(&h->mu);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 static FILE *out;
+static const char *out_path;
 static int otlp, fail_left;
 
 struct req {
@@ -144,13 +145,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		fail_left--;
 		return reply(c, 503);
 	}
-	if (otlp) {
-		if (strcmp(url, "/v1/logs") || write_otlp(q->buf, q->len))
-			return reply(c, 400);
-	} else {
-		fwrite(q->buf, 1, q->len, out);
+	/* Opened per request: a test may remove OUT between requests. */
+	out = fopen(out_path, "a");
+	if (!out)
+		return reply(c, 500);
+	if (otlp && (strcmp(url, "/v1/logs") || write_otlp(q->buf, q->len))) {
+		fclose(out);
+		return reply(c, 400);
 	}
-	fflush(out);
+	if (!otlp)
+		fwrite(q->buf, 1, q->len, out);
+	fclose(out);
 	return reply(c, 200);
 }
 
@@ -185,11 +190,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--fail") && i + 1 < argc)
 			fail_left = atoi(argv[++i]);
 	}
-	out = fopen(argv[2], "a");
-	if (!out) {
-		perror(argv[2]);
-		return 1;
-	}
+	out_path = argv[2];
 	sa.sin_port = htons(atoi(argv[1]));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sigemptyset(&set);
@@ -206,6 +207,5 @@ int main(int argc, char **argv)
 	fprintf(stderr, "collector: listening on 127.0.0.1:%s\n", argv[1]);
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
-	fclose(out);
 	return 0;
 }
