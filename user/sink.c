@@ -396,12 +396,53 @@ int sink_file_open(struct sink **out, const char *spec, const char *rest, struct
 	return 0;
 }
 
+/* --events FILE: append, no rotation, the name taken as it is. */
+static int plain_file_open(struct sink **out, const char *path, struct sbuf *err)
+{
+	struct fd_sink *f = xcalloc(1, sizeof(*f));
+	int ret;
+
+	f->base.ops = &fd_ops;
+	f->path = xstrdup(path);
+	ret = open_file(f);
+	if (ret) {
+		sb_printf(err, "cannot open %s: %s", path, strerror(-ret));
+		free(f->path);
+		free(f);
+		return ret;
+	}
+	*out = &f->base;
+	return 0;
+}
+
 /* ---- the list ----------------------------------------------------------- */
+
+static void append(struct sink **list, struct sink *s, const char *spec,
+		   const struct sink_opts *o)
+{
+	if (!s->spec)
+		s->spec = xstrdup(spec);
+	s->opts = *o;
+	while (*list)
+		list = &(*list)->next;
+	*list = s;
+}
+
+int sink_open_file(struct sink **list, const char *path, const struct sink_opts *o,
+		   struct sbuf *err)
+{
+	struct sink *s;
+	int ret = plain_file_open(&s, path, err);
+
+	if (!ret)
+		append(list, s, path, o);
+	return ret;
+}
 
 int sink_open(struct sink **list, const char *spec, const struct sink_opts *o,
 	      struct sbuf *err)
 {
-	struct sink *s = NULL, **tail;
+	struct sink *s = NULL;
 	int ret = 0;
 
 	if (!strcmp(spec, "stderr") || !strcmp(spec, "-"))
@@ -425,12 +466,7 @@ int sink_open(struct sink **list, const char *spec, const struct sink_opts *o,
 	}
 	if (ret)
 		return ret;
-	if (!s->spec)
-		s->spec = xstrdup(spec);
-	s->opts = *o;
-	for (tail = list; *tail; tail = &(*tail)->next)
-		;
-	*tail = s;
+	append(list, s, spec, o);
 	return 0;
 }
 

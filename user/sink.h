@@ -49,6 +49,10 @@ int sink_parse_format(const char *s, enum sink_format *out);
 int sink_open(struct sink **list, const char *spec, const struct sink_opts *o,
 	      struct sbuf *err);
 
+/* --events FILE: append to @path as it is named (no options), as file: does. */
+int sink_open_file(struct sink **list, const char *path, const struct sink_opts *o,
+		   struct sbuf *err);
+
 /*
  * Deliver @len bytes of complete '\n'-ended lines to every sink of @list.
  * Never waits on the network: network sinks queue (http: in a spool) and
