@@ -23,3 +23,19 @@ out=$($W run --policy $P --sink "syslog:tcp:127.0.0.1:1" -- touch $S/ran 2>&1)
 expect "a sink that cannot open: run refuses with 125" 125 "$?"
 expect "and never starts the command" no "$([ -e $S/ran ] && echo yes || echo no)"
 expect_match "and names the sink" 'syslog:tcp:127.0.0.1:1: cannot connect' "$out"
+
+# SIGHUP (logrotate): warden reopens its files and the agent is not signalled.
+$W run --policy $P --sink "file:$S/h.jsonl" -- \
+	sh -c "$WT open $S/key; touch $S/first; while [ ! -e $S/go ]; do sleep 0.1; done; $WT open $S/key; exit 7" \
+	>/dev/null 2>&1 &
+wpid=$!
+for i in $(seq 100); do [ -e $S/first ] && break; sleep 0.1; done
+sleep 0.5	# the drain writes within its next wakeup
+mv $S/h.jsonl $S/h.jsonl.1
+kill -HUP $wpid
+sleep 0.5
+touch $S/go
+wait $wpid
+expect "SIGHUP: the agent is not signalled (its own status 7, not 129)" 7 "$?"
+expect "SIGHUP: the event before it is in the rotated file" "file|deny" "$($JF event decision <$S/h.jsonl.1)"
+expect "SIGHUP: the event after it is in a new file by the name" "file|deny" "$($JF event decision <$S/h.jsonl)"
