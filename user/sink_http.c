@@ -129,7 +129,8 @@ static int spool_load(struct http_sink *h, struct sbuf *err)
 		seqs[n++] = seq;
 	}
 	closedir(d);
-	qsort(seqs, n, sizeof(*seqs), cmp_seq);
+	if (n)
+		qsort(seqs, n, sizeof(*seqs), cmp_seq);
 	for (size_t i = 0; i < n; i++) {
 		struct batch *bt = xcalloc(1, sizeof(*bt));
 
