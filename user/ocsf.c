@@ -22,6 +22,7 @@
 enum {
 	CAT_BASE = 0, CAT_SYSTEM = 1, CAT_NETWORK = 4,
 	CLASS_BASE = 0, CLASS_FILE = 1001, CLASS_PROCESS = 1007, CLASS_NETWORK = 4001,
+	CLASS_DNS = 4003,
 	ACT_OTHER = 99,
 	SEV_INFO = 1, SEV_LOW = 2, SEV_MEDIUM = 3, SEV_HIGH = 4,
 	DISP_ALLOWED = 1, DISP_BLOCKED = 2, DISP_DETECTED = 15,
@@ -42,6 +43,9 @@ static const struct activity file_acts[] = {
 static const struct activity process_acts[] = {
 	{ "exec", 1, "Launch" }, { "start", 1, "Launch" }, { "exit", 2, "Terminate" }, {},
 };
+static const struct activity dns_acts[] = {
+	{ "resolve", 1, "Query" }, {},
+};
 static const struct activity network_acts[] = {
 	{ "connect", 1, "Open" }, { "send", 6, "Traffic" }, { "bind", 7, "Listen" }, {},
 };
@@ -49,7 +53,7 @@ static const struct activity network_acts[] = {
 /* Keys of the contract that have an OCSF place; the others go to "unmapped". */
 static const char *const mapped_keys[] = {
 	"time", "agent", "identity", "instance", "pid", "tid", "ppid", "uid", "gid", "comm",
-	"exe", "path", "protocol", "address", "port", NULL,
+	"exe", "path", "protocol", "address", "port", "name", "qtype", NULL,
 };
 
 long long ocsf_parse_time(const char *s)
@@ -188,7 +192,8 @@ static void add_class(cJSON *ev, int cat, int cls, const struct activity *acts,
 	};
 	const char *cls_name = cls == CLASS_FILE ? "File System Activity" :
 			       cls == CLASS_PROCESS ? "Process Activity" :
-			       cls == CLASS_NETWORK ? "Network Activity" : "Base Event";
+			       cls == CLASS_NETWORK ? "Network Activity" :
+			       cls == CLASS_DNS ? "DNS Activity" : "Base Event";
 	int id = ACT_OTHER;
 	const char *name = action ? action : "Other";
 
@@ -227,6 +232,29 @@ static void add_network(cJSON *ev, const cJSON *in, const char *action)
 	cJSON_AddStringToObject(ci, "direction", bind ? "Inbound" : "Outbound");
 }
 
+/* A DNS question the agent asked warden's resolver: query.hostname and type. */
+static void add_query(cJSON *ev, const cJSON *in)
+{
+	static const struct { unsigned int code; const char *name; } types[] = {
+		{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" },
+		{ 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" }, { 64, "SVCB" },
+		{ 65, "HTTPS" }, {},
+	};
+	const cJSON *qt = cJSON_GetObjectItemCaseSensitive(in, "qtype");
+	cJSON *q = cJSON_AddObjectToObject(ev, "query");
+	char buf[24];
+
+	copy(q, "hostname", in, "name");
+	if (!cJSON_IsNumber(qt))
+		return;
+	snprintf(buf, sizeof(buf), "TYPE%d", qt->valueint);
+	for (int i = 0; types[i].name; i++)
+		if ((unsigned int)qt->valueint == types[i].code)
+			snprintf(buf, sizeof(buf), "%s", types[i].name);
+	cJSON_AddStringToObject(q, "type", buf);
+	cJSON_AddStringToObject(q, "class", "IN");
+}
+
 /* Class-specific objects; returns the severity a denial of this kind has. */
 static int add_specific(cJSON *ev, const cJSON *in, const char *event, const char *action)
 {
@@ -247,6 +275,11 @@ static int add_specific(cJSON *ev, const cJSON *in, const char *event, const cha
 		if (path)
 			cJSON_AddItemToObject(proc, "file", file_obj(path));
 		copy(ev, "exit_code", in, "status");
+		return SEV_MEDIUM;
+	}
+	if (!strcmp(event, "network") && action && !strcmp(action, "resolve")) {
+		add_class(ev, CAT_NETWORK, CLASS_DNS, dns_acts, action);
+		add_query(ev, in);
 		return SEV_MEDIUM;
 	}
 	if (!strcmp(event, "network")) {

@@ -4,7 +4,8 @@
  * SIEMs that ingest the Open Cybersecurity Schema Framework.
  *   file    -> File System Activity (class 1001)
  *   exec, process -> Process Activity (class 1007)
- *   network -> Network Activity (class 4001)
+ *   network -> Network Activity (class 4001); its DNS questions (action
+ *              resolve) -> DNS Activity (class 4003)
  *   anything else (lost, policy, tamper) -> Base Event (class 0)
  * Fields OCSF has no place for (rule, agent's policy name, ...) go to
  * "unmapped", so nothing of the original is lost.

@@ -201,6 +201,39 @@ static void network_bind_udp(void **state)
 	cJSON_Delete(o);
 }
 
+static void dns_refused(void **state)
+{
+	cJSON *o = convert(HEAD "\"event\":\"network\",\"action\":\"resolve\",\"protocol\":\"dns\","
+			   "\"name\":\"evil.example\",\"qtype\":28,\"decision\":\"deny\","
+			   "\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name\"}", 0);
+
+	(void)state;
+	expect_common(o);
+	expect_num(o, "class_uid", 4003);
+	expect_num(o, "category_uid", 4);
+	expect_num(o, "activity_id", 1);
+	expect_str(o, "query.hostname", "evil.example");
+	expect_str(o, "query.type", "AAAA");
+	expect_str(o, "disposition", "Blocked");
+	expect_str(o, "unmapped.rule", "network.hosts");
+	assert_null(at(o, "unmapped.name"));
+	cJSON_Delete(o);
+}
+
+static void network_raw_socket(void **state)
+{
+	cJSON *o = convert(HEAD "\"event\":\"network\",\"action\":\"socket\",\"protocol\":\"raw\","
+			   "\"address\":null,\"port\":null,\"decision\":\"deny\",\"rule\":\"network.raw\"}", 0);
+
+	(void)state;
+	expect_num(o, "class_uid", 4001);
+	expect_num(o, "activity_id", 99);
+	expect_str(o, "activity_name", "socket");
+	expect_str(o, "connection_info.protocol_name", "raw");
+	assert_null(at(o, "dst_endpoint.ip"));	/* null address: left out */
+	cJSON_Delete(o);
+}
+
 static void lost(void **state)
 {
 	cJSON *o = convert("{\"time\":\"2026-11-26T20:11:03.123456789Z\",\"agent\":\"coding-agent\","
@@ -285,6 +318,8 @@ int main(void)
 		cmocka_unit_test(process_exit),
 		cmocka_unit_test(network_connect_denied),
 		cmocka_unit_test(network_bind_udp),
+		cmocka_unit_test(dns_refused),
+		cmocka_unit_test(network_raw_socket),
 		cmocka_unit_test(lost),
 		cmocka_unit_test(unusual_actions),
 		cmocka_unit_test(not_json),
