@@ -35,7 +35,7 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf -Iuser \
 	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns)
-LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns) -lelf -lz -lpthread
+LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl) -lelf -lz -lpthread
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -49,6 +49,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c
 CORE_SRCS += user/dns.c
 CORE_SRCS += user/learn.c
+CORE_SRCS += user/ocsf.c
+CORE_SRCS += user/sink.c user/sink_syslog.c user/sink_http.c
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
@@ -105,6 +107,15 @@ $(OUT)/tests/%: tests/helpers/%.c | $(OUT)/tests
 
 # test_dns runs build/tests/fakedns as its upstream
 $(OUT)/tests/test_dns: | $(OUT)/tests/fakedns
+
+# Sink test helpers: sinkfeed drives the sink code, collector is an HTTP receiver.
+$(OUT)/tests/sinkfeed: tests/helpers/sinkfeed.c $(CORE_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/tests/collector: tests/helpers/collector.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(shell pkg-config --libs libmicrohttpd libcjson) -o $@
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)

@@ -43,10 +43,14 @@
 #include "mxc.h"
 #include "net.h"
 #include "policy.h"
+#include "sink.h"
 
 struct run {
 	const char *policy_file;
 	const char *events_file;
+	const char *sink_specs[16];
+	int n_sinks;
+	enum sink_format format;
 	bool audit;
 	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
 	uint64_t rate;		/* --rate-limit: events a second, 0 = none */
@@ -66,7 +70,7 @@ struct run {
 	pthread_mutex_t dns_lock;	/* guards dns_out: the resolver's thread writes it */
 	struct sbuf dns_out;	/* DNS events waiting for the drain */
 	struct ring_buffer *rb;
-	int events_fd;
+	struct sink *sinks;
 	char instance[13];
 	char cgroup[PATH_MAX];
 	char pins[PATH_MAX];	/* where this run's links are pinned; "" = not pinned */
@@ -78,7 +82,8 @@ struct run {
 };
 
 static const char run_usage[] =
-	"Usage: warden run [--policy FILE] [--events FILE] [--audit] [--] CMD [ARG...]\n"
+	"Usage: warden run [--policy FILE] [--events FILE] [--sink SPEC]... [--format json|ocsf]\n"
+	"                  [--audit] [--] CMD [ARG...]\n"
 	"\n"
 	"Start CMD as a new agent confined by FILE's policy, in the kernel, from its\n"
 	"first instruction; CMD's threads and descendants are confined too. Waits for\n"
@@ -88,6 +93,9 @@ static const char run_usage[] =
 	"  -p, --policy FILE   policy (version 1 JSON); without it nothing is denied,\n"
 	"                      but the agent is still tracked and protected\n"
 	"  -e, --events FILE   append events as JSON lines to FILE (default: stderr)\n"
+	"  -s, --sink SPEC     also deliver events to SPEC (repeatable; below); with\n"
+	"                      --sink and no --events, nothing goes to stderr\n"
+	"  -f, --format FMT    json (the default) or ocsf (OCSF 1.1 classes)\n"
 	"  -a, --audit         deny nothing; report would-be denials as \"audit\"\n"
 	"      --dns-upstream ADDR[:PORT]  where warden's resolver asks for the names\n"
 	"                      host rules allow (repeatable, up to 4; IPv6 as [ADDR]:PORT);\n"
@@ -109,13 +117,19 @@ static const char run_usage[] =
 	"\n"
 	"Examples:\n"
 	"  warden run --policy policies/coding-agent.json -- make test\n"
-	"  warden run --policy p.json --events /var/log/agent.jsonl --audit -- ./agent\n";
+	"  warden run --policy p.json --events /var/log/agent.jsonl --audit -- ./agent\n"
+	"  warden run --sink file:/var/log/warden.jsonl,max-size=100M,keep=9 \\\n"
+	"             --sink https://siem.example/ingest,spool=/var/spool/warden -- ./agent\n"
+	"\n"
+	"Sinks (SIGHUP reopens files, for logrotate):\n";
 
 static int parse_args(struct run *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "sink", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "allow-partial", no_argument, NULL, 'P' },
 		{ "dns-upstream", required_argument, NULL, 'D' },
@@ -128,13 +142,26 @@ static int parse_args(struct run *r, int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:e:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:e:s:f:ah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			r->policy_file = optarg;
 			break;
 		case 'e':
 			r->events_file = optarg;
+			break;
+		case 's':
+			if (r->n_sinks == (int)(sizeof(r->sink_specs) / sizeof(r->sink_specs[0]))) {
+				pr_warn("run: at most 16 --sink\n");
+				return -EINVAL;
+			}
+			r->sink_specs[r->n_sinks++] = optarg;
+			break;
+		case 'f':
+			if (sink_parse_format(optarg, &r->format)) {
+				pr_warn("run: --format %s: expected json or ocsf\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'a':
 			r->audit = true;
@@ -176,9 +203,11 @@ static int parse_args(struct run *r, int argc, char **argv)
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
+			fputs(sink_spec_help, stdout);
 			exit(EXIT_OK);
 		default:
 			fputs(run_usage, stderr);
+			fputs(sink_spec_help, stderr);
 			return -EINVAL;
 		}
 	}
@@ -252,23 +281,11 @@ static void new_instance(struct run *r)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* Each sink warns about its own failures and counts what it drops. */
 static void flush_out(struct run *r)
 {
-	size_t off = 0;
-
-	while (off < r->out.len) {
-		ssize_t n = write(r->events_fd, r->out.buf + off, r->out.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (!r->write_failed)
-				pr_warn("cannot write events: %s\n", strerror(errno));
-			r->write_failed = true;
-			break;
-		}
-		off += n;
-	}
+	if (r->out.len && sink_write(r->sinks, r->out.buf, r->out.len))
+		r->write_failed = true;
 	r->out.len = 0;
 }
 
@@ -466,13 +483,19 @@ fail:
 	return ret < 0 ? ret : -EIO;
 }
 
-/* Forward signals sent to warden by a process; the terminal's reach CMD already. */
-static void forward_signal(int sfd, pid_t pid)
+/*
+ * Forward signals sent to warden by a process; the terminal's reach CMD
+ * already. SIGHUP is warden's own: logrotate asks it to reopen its files
+ * (forwarded, it would kill an agent that does not expect it).
+ */
+static void forward_signal(int sfd, pid_t pid, struct sink *sinks)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_code <= 0)
+		if (si.ssi_signo == SIGHUP)
+			sink_reopen(sinks);
+		else if (si.ssi_code <= 0)
 			kill(pid, si.ssi_signo);
 }
 
@@ -495,7 +518,7 @@ static int supervise(struct run *r, pid_t pid, int pidfd, int sfd)
 		n = epoll_wait(efd, got, 4, 1000);
 		for (int i = 0; i < n; i++) {
 			if (got[i].data.fd == sfd)
-				forward_signal(sfd, pid);
+				forward_signal(sfd, pid, r->sinks);
 			else if (got[i].data.fd == pidfd && waitpid(pid, &status, WNOHANG) == pid)
 				exited = true;
 		}
@@ -522,8 +545,9 @@ static void cleanup(struct run *r)
 	net_compiled_free(&r->net_compiled);
 	policy_free(&r->policy);
 	sb_free(&r->out);
-	if (r->events_fd > 2)
-		close(r->events_fd);
+	/* Network sinks get a few seconds; an http spool keeps what is left. */
+	sink_flush(r->sinks, 5000);
+	sink_close(r->sinks);
 }
 
 /*
@@ -613,6 +637,27 @@ static int ensure_bpffs(void)
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 		return -errno;
 	return 0;
+}
+
+/* --events FILE, each --sink, or else stderr; a sink that cannot open stops the run. */
+static int open_sinks(struct run *r)
+{
+	struct sink_opts o = { .format = r->format, .ai = &r->ai };
+	struct sbuf err = {0};
+	int ret = 0;
+
+	if (r->events_file)
+		ret = sink_open_file(&r->sinks, r->events_file, &o, &err);
+	for (int i = 0; !ret && i < r->n_sinks; i++)
+		ret = sink_open(&r->sinks, r->sink_specs[i], &o, &err);
+	if (!ret && !r->sinks)
+		ret = sink_open(&r->sinks, "stderr", &o, &err);
+	if (ret) {
+		sb_putc(&err, '\0');
+		pr_warn("run: %s; the agent was not started\n", err.buf);
+	}
+	sb_free(&err);
+	return ret;
 }
 
 /*
@@ -895,16 +940,7 @@ static int open_events(struct run *r)
 		pr_warn("run: cannot open the event ring buffer: %s\n", strerror(-ret));
 		return ret;
 	}
-	r->events_fd = STDERR_FILENO;
-	if (r->events_file) {
-		r->events_fd = open(r->events_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (r->events_fd < 0) {
-			ret = -errno;
-			pr_warn("run: cannot open %s: %s\n", r->events_file, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	return open_sinks(r);
 }
 
 /* Everything that can fail before the agent exists. */
@@ -949,7 +985,7 @@ static int prepare(struct run *r)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run r = { .events_fd = -1 };
+	struct run r = {0};
 	sigset_t mask, oldmask;
 	int pidfd = -1, sfd, status, ret;
 	pid_t pid;
