@@ -35,6 +35,13 @@ vg() {
 }
 
 for bin in "$@"; do
+	case $bin in
+	*/test_dns)
+		# Its flood test asserts how many queries a fast resolver forwards:
+		# timing, which valgrind's 20x slowdown changes. It runs under SAN.
+		echo "# $(basename "$bin"): not run under valgrind (timing-bound flood test; run under SAN=1)"
+		continue ;;
+	esac
 	vg 0 "$(basename "$bin")" "$bin"
 done
 for p in policies/*.json tests/fuzz/corpus/policy/*.json; do
