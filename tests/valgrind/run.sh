@@ -24,6 +24,10 @@ vg() {
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
 		--suppressions=tests/valgrind/libbpf.supp --log-file="$log.vg" "$@" >"$log" 2>&1
 	rc=$?
+	# valgrind's notice that it cannot check a bpf() command it does not
+	# know (newer than valgrind) is not a finding about our code.
+	grep -v 'WARNING: unhandled eBPF command' "$log.vg" >"$log.vgf"
+	mv "$log.vgf" "$log.vg"
 	if [ "$rc" -eq "$want" ] && ! [ -s "$log.vg" ]; then
 		pass=$((pass + 1))
 		echo "ok - $name"
