@@ -5,7 +5,16 @@
 #   make demo       README's main job: a sample agent confined in the VM
 #   make bench      benchmarks (host + one VM boot): table, build/bench/results.json
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make check SAN=1  ASan+UBSan build in build-san/, host suites only
+#   make fuzz       libFuzzer harnesses (tests/fuzz) in $(OUT)/fuzz/
+#   make fuzz-run   run each for FUZZ_SECONDS (default 60); fails on a crash
+#   make valgrind   unit tests and CLI runs under valgrind, no leaks or errors
 
+SAN ?=
+# Sanitized objects never mix with normal ones.
+ifeq ($(SAN),1)
+OUT ?= build-san
+endif
 OUT ?= build
 ARCH ?= x86
 PREFIX ?= /usr/local
@@ -13,7 +22,6 @@ DESTDIR ?=
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
-SAN ?=
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 ifeq ($(wildcard $(VMLINUX_H)),)
@@ -37,7 +45,13 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf
 	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns)
 LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl) -lelf -lz -lpthread
 ifeq ($(SAN),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+# clang, as for the fuzzers: gcc's instrumentation gives false
+# -Wformat-truncation warnings, which -Werror turns into failures.
+ifeq ($(origin CC),default)
+CC := $(CLANG)
+endif
+# No recovery: undefined behaviour fails the test that reaches it.
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -63,7 +77,7 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUT)/tests/%.bpf.o,$(wildcard te
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all check unit vmtest deps demo install clean bench
+.PHONY: all check unit vmtest deps demo install clean bench fuzz fuzz-run valgrind
 
 all: $(OUT)/warden $(HELPER_BINS) $(TEST_BPF_OBJS)
 
@@ -121,8 +135,42 @@ unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
 
 # Everything: host tests, then the VM tests; the last line is "N passed, N failed".
+# Under SAN=1 only the host suites run (tests/run-all says so).
 check: all $(UNIT_BINS)
-	$(Q)tests/run-all $(UNIT_BINS)
+	$(Q)WARDEN_OUT=$(OUT) WARDEN_SAN=$(SAN) tests/run-all $(UNIT_BINS)
+
+# libFuzzer harnesses: clang, ASan+UBSan, the core sources built apart in
+# $(OUT)/fuzz/ (they need -fsanitize=fuzzer-no-link).
+FUZZ_DIR := $(OUT)/fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRCS))
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -Iuser -Ibpf \
+	$(shell pkg-config --cflags libbpf libcjson ldns) -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_DIR)/obj:
+	$(Q)mkdir -p $@
+
+$(FUZZ_DIR)/obj/%.o: user/%.c | $(FUZZ_DIR)/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# Unit tests and the CLI on every policy, under valgrind (never a SAN build:
+# valgrind and ASan do not mix).
+valgrind: all $(UNIT_BINS)
+	$(Q)$(if $(filter 1,$(SAN)),$(error make valgrind: not with SAN=1))WARDEN_OUT=$(OUT) tests/valgrind/run.sh $(UNIT_BINS)
 
 deps:
 	$(Q)tools/deps
@@ -168,3 +216,4 @@ clean:
 
 -include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
 -include $(wildcard $(OUT)/bench/*.d)
+-include $(wildcard $(FUZZ_DIR)/obj/*.d $(FUZZ_DIR)/*.d)

@@ -30,12 +30,18 @@ int64_t realtime_ns(void)
 void format_time(struct sbuf *sb, int64_t ns)
 {
 	time_t sec = ns / 1000000000LL;
+	long long frac = ns % 1000000000LL;
 	struct tm tm;
 	char buf[32];
 
+	/* Before 1970 the remainder is negative: borrow a second (floor division). */
+	if (frac < 0) {
+		frac += 1000000000LL;
+		sec--;
+	}
 	gmtime_r(&sec, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	sb_printf(sb, "%s.%09lldZ", buf, (long long)(ns % 1000000000LL));
+	sb_printf(sb, "%s.%09lldZ", buf, frac);
 }
 
 static void put_key(struct sbuf *sb, const char *key)
@@ -219,7 +225,8 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = '\0';
 
-	put_agent(sb, ai, (int64_t)ev->boot_ns + boot_offset);
+	/* Unsigned: the record's clock is any 64-bit value, and a signed sum could overflow. */
+	put_agent(sb, ai, (int64_t)(ev->boot_ns + (uint64_t)boot_offset));
 	if (ev->type == WD_EV_PROC && ev->right == WD_PROC_START)	/* the child, by its parent */
 		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u",
 			  ev->target, ev->target, ev->pid, ev->uid, ev->gid);

@@ -57,6 +57,13 @@
 /* A name no rule names, to ask what a subtree rule would grant below a directory. */
 static const char PROBE[] = "\x01warden-learn-probe";
 
+/* qsort() that takes an empty array: qsort(NULL, 0, ...) is undefined behaviour. */
+static void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n)
+		qsort(base, n, size, cmp);
+}
+
 struct access {
 	char *path;
 	uint8_t rights;
@@ -489,7 +496,7 @@ static void merge_accesses(struct learn *l)
 {
 	size_t n = 0;
 
-	qsort(l->acc, l->nacc, sizeof(*l->acc), by_path);
+	sort_array(l->acc, l->nacc, sizeof(*l->acc), by_path);
 	for (size_t i = 0; i < l->nacc; i++) {
 		if (n && !strcmp(l->acc[n - 1].path, l->acc[i].path)) {
 			l->acc[n - 1].rights |= l->acc[i].rights;
@@ -572,7 +579,7 @@ static bool same_dir_right(const struct want *x, const struct want *y)
 /* Rule 6: COLLAPSE_MIN or more exact reads (or execs) in one directory. */
 static void collapse_siblings(const struct learn *l, struct want *w, size_t n)
 {
-	qsort(w, n, sizeof(*w), by_dir_right);
+	sort_array(w, n, sizeof(*w), by_dir_right);
 	for (size_t i = 0, j; i < n; i = j) {
 		char *dir;
 
@@ -636,7 +643,7 @@ static int by_anchor(const void *a, const void *b)
 /* Grant each anchor its rights if the base allows them there, else the exact paths. */
 static void grant_wants(const struct learn *l, struct want *w, size_t n, struct grants *gs)
 {
-	qsort(w, n, sizeof(*w), by_anchor);
+	sort_array(w, n, sizeof(*w), by_anchor);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && !by_anchor(&w[i], &w[j]); j++)
 			;
@@ -672,7 +679,7 @@ static void merge_grants(struct grants *gs)
 {
 	size_t n = 0;
 
-	qsort(gs->g, gs->n, sizeof(*gs->g), by_rule);
+	sort_array(gs->g, gs->n, sizeof(*gs->g), by_rule);
 	for (size_t i = 0; i < gs->n; i++) {
 		if (n && !by_rule(&gs->g[n - 1], &gs->g[i])) {
 			gs->g[n - 1].allow |= gs->g[i].allow;
@@ -736,7 +743,7 @@ static void prune(struct grants *gs)
 	for (size_t i = 0; i < gs->n; i++)
 		order[i] = i;
 	sort_grants = gs;
-	qsort(order, gs->n, sizeof(*order), deepest_first);
+	sort_array(order, gs->n, sizeof(*order), deepest_first);
 	for (size_t k = 0; k < gs->n; k++) {
 		struct file_rule *r = &p.rules[order[k]];
 
@@ -816,7 +823,7 @@ static void sort_network(struct learn *l)
 	size_t n = 0;
 	long rule;
 
-	qsort(l->net, l->nnet, sizeof(*l->net), by_net);
+	sort_array(l->net, l->nnet, sizeof(*l->net), by_net);
 	for (size_t i = 0; i < l->nnet; i++) {
 		const struct net_access *a = &l->net[i];
 
@@ -980,7 +987,7 @@ static void put_policy(struct learn *l, struct grants *gs, const char *name,
 	sb_puts(sb, "    \"rules\": [");
 	for (size_t i = 0; i < gs->n; i++)
 		gs->g[i].text = rule_text(l, gs->g[i].path, gs->g[i].subtree);
-	qsort(gs->g, gs->n, sizeof(*gs->g), by_text);
+	sort_array(gs->g, gs->n, sizeof(*gs->g), by_text);
 	for (size_t i = 0; i < gs->n; i++) {
 		sb_printf(sb, "%s\n      {\"path\": ", i ? "," : "");
 		sb_json_str(sb, gs->g[i].text, strlen(gs->g[i].text));

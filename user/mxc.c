@@ -599,6 +599,8 @@ static void parse_network(struct mxc *m, const cJSON *net)
 	struct sbuf why = {0};
 	int act = -1;
 
+	/* What policy explain --connect reports with no rule: MXC's egress default. */
+	m->p->net_default = WD_ACT_DENY;
 	if (net && !want_object(m, net, "network")) {
 		m->p->has_network = true;
 		return;
@@ -611,8 +613,10 @@ static void parse_network(struct mxc *m, const cJSON *net)
 	if (egress && want_object(m, egress, "network.egress")) {
 		policy_parser_check_keys(m->ps, egress, "network.egress", egress_keys);
 		v = get(egress, "default");
-		if (v && want_enum(m, v, "network.egress.default", actions) == ACT_ALLOW)
+		if (v && want_enum(m, v, "network.egress.default", actions) == ACT_ALLOW) {
 			egress_default = ACT_ALLOW;
+			m->p->net_default = WD_ACT_ALLOW;
+		}
 		if ((v = get(egress, "allow")))
 			parse_net_rules(m, v, "allow");
 		if ((v = get(egress, "deny")))

@@ -120,6 +120,8 @@ void sb_putc(struct sbuf *sb, char c)
 
 void sb_put(struct sbuf *sb, const char *s, size_t n)
 {
+	if (!n)
+		return;	/* @s may be NULL then, and memcpy() from NULL is undefined */
 	sb_grow(sb, n);
 	memcpy(sb->buf + sb->len, s, n);
 	sb->len += n;

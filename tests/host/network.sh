@@ -3,11 +3,11 @@
 # BPF LSM does not, so `run --allow-partial` enforces them here for real.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/vm/lib.sh
-W=build/warden
-WN=$PWD/build/tests/wnet
+W=${WARDEN_OUT:-build}/warden
+WN=$PWD/${WARDEN_OUT:-build}/tests/wnet
 NET_WHERE=host
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-ALLOW_OBJ=$PWD/build/tests/allow_all.bpf.o
+ALLOW_OBJ=$PWD/${WARDEN_OUT:-build}/tests/allow_all.bpf.o
 command -v bpftool >/dev/null || ALLOW_OBJ=
 
 if echo "$($W doctor --json 2>/dev/null)" | grep -q '"name":"bpf_lsm","ok":false'; then

@@ -4,8 +4,8 @@
 # have it (then run must confine); each branch asserts real behaviour.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/vm/lib.sh
-W=build/warden
-WT=build/tests/wtest
+W=${WARDEN_OUT:-build}/warden
+WT=${WARDEN_OUT:-build}/tests/wtest
 S=$(mktemp -d)
 trap 'rm -rf "$S"' EXIT
 

@@ -275,6 +275,11 @@ static void t_time(void **state)
 		{ 1795723863000000000LL, "2026-11-26T20:11:03.000000000Z" },
 		{ 1795723863100000000LL, "2026-11-26T20:11:03.100000000Z" },
 		{ WALL_NS, "2026-11-26T20:11:03.123456789Z" },
+		/* Before the epoch: the fraction counts up from the earlier second. */
+		{ -1, "1969-12-31T23:59:59.999999999Z" },
+		{ -1000000000LL, "1969-12-31T23:59:59.000000000Z" },
+		{ INT64_MIN, "1677-09-21T00:12:43.145224192Z" },
+		{ INT64_MAX, "2262-04-11T23:47:16.854775807Z" },
 	};
 	struct rec r;
 
@@ -344,6 +349,42 @@ static void expect_path_json(const char *path, size_t len, const char *want, con
 
 #define EXPECT_PATH(raw, want, decoded) \
 	expect_path_json(raw, sizeof(raw) - 1, want, decoded, sizeof(decoded) - 1)
+
+/*
+ * Found by tests/fuzz/fuzz_event: boot_ns + offset overflowed int64_t
+ * (undefined behaviour) for a record with a huge boot_ns. The sum wraps
+ * instead, and the line stays valid JSON; the regression input is
+ * tests/fuzz/corpus/event/crash-time-overflow.
+ */
+static void t_time_overflow(void **state)
+{
+	static const struct {
+		uint64_t boot_ns;
+		int64_t offset;
+		const char *want;
+	} cases[] = {
+		{ 7147052532558164595ULL, 8443967826343100640LL, "{\"time\":\"1879-07-04T15:24:45.191713619Z\"," },
+		{ UINT64_MAX, 0, "{\"time\":\"1969-12-31T23:59:59.999999999Z\"," },
+		{ 0, INT64_MIN, "{\"time\":\"1677-09-21T00:12:43.145224192Z\"," },
+	};
+	struct rec r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf sb = {0};
+
+		mkrec(&r, "/f", "/e");
+		r.ev.boot_ns = cases[i].boot_ns;
+		assert_int_equal(event_format(&sb, r.bytes, r.size, &AGENT, cases[i].offset), 0);
+		cJSON_Delete(valid_line(&sb));
+		sb_putc(&sb, '\0');
+		if (strncmp(sb.buf, cases[i].want, strlen(cases[i].want))) {
+			print_error("want: %s\ngot:  %s", cases[i].want, sb.buf);
+			fail();
+		}
+		sb_free(&sb);
+	}
+}
 
 static void t_escape_ascii(void **state)
 {
@@ -692,6 +733,7 @@ int main(void)
 		cmocka_unit_test(t_fields_limits),
 		cmocka_unit_test(t_flags),
 		cmocka_unit_test(t_time),
+		cmocka_unit_test(t_time_overflow),
 		cmocka_unit_test(t_escape_ascii),
 		cmocka_unit_test(t_escape_nul),
 		cmocka_unit_test(t_escape_utf8),

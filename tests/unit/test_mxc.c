@@ -8,6 +8,7 @@
  * with FILE:LINE:COL, errors have the exact FILE:LINE:COL prefix, and
  * has_network follows MXC's deny-by-default network.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -437,6 +438,42 @@ static void t_has_network(void **state)
 	}
 }
 
+/*
+ * Found by tests/fuzz/fuzz_policy: an MXC policy left network.default
+ * undecided (WD_ACT_NONE), so policy explain --connect said "deny" for a
+ * policy that allows every connection. It is MXC's egress default.
+ */
+static void t_net_default(void **state)
+{
+	static const struct {
+		const char *network;
+		uint8_t action;
+	} cases[] = {
+		{ "", DENY },
+		{ ", \"network\": 1", DENY },
+		{ ", \"network\": {\"egress\": {\"default\": \"deny\"}}", DENY },
+		{ ", \"network\": {\"egress\": {\"default\": \"allow\"}}", ALLOW },
+		{ ", \"network\": {\"egress\": {\"default\": \"allow\"}, \"ingress\": {\"default\": \"allow\", \"hostLoopback\": \"allow\"}}", ALLOW },
+	};
+	static const uint8_t addr[4] = { 8, 8, 8, 8 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r;
+		char *text;
+		long rule;
+
+		assert_true(asprintf(&text, "{\"version\": \"1.0.0\"%s}", cases[i].network) > 0);
+		parse_file(F, text, &r);
+		assert_int_equal(r.p.net_default, cases[i].action);
+		assert_int_equal(policy_net_decide(&r.p, AF_INET, addr, 53, NET_PROTO_UDP, NET_CONNECT,
+						   &rule), cases[i].action);
+		assert_int_equal(rule, -1);
+		free(text);
+		result_free(&r);
+	}
+}
+
 static void t_default_egress_note(void **state)
 {
 	struct result r;
@@ -763,6 +800,7 @@ int main(void)
 		cmocka_unit_test(t_print_notes),
 		cmocka_unit_test(t_has_network),
 		cmocka_unit_test(t_default_egress_note),
+		cmocka_unit_test(t_net_default),
 		cmocka_unit_test(t_deny_wins),
 		cmocka_unit_test(t_root_paths),
 		cmocka_unit_test(t_file_or_directory),
