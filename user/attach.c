@@ -216,7 +216,7 @@ static bool path_under(const char *path, const char *dir)
 
 static int check_pid(struct attach *a)
 {
-	char self[PATH_MAX];
+	char root[PATH_MAX], runs[PATH_MAX + 8];
 
 	if (a->pid == 1) {
 		pr_warn("attach: --pid 1 would confine the whole system; attach to a process tree, or use --cgroup\n");
@@ -230,10 +230,15 @@ static int check_pid(struct attach *a)
 		pr_warn("attach: --pid %d: no such process\n", a->pid);
 		return -ESRCH;
 	}
-	if (cgroup_of_pid(a->pid, a->home, sizeof(a->home)) ||
-	    cgroup_of_pid(getpid(), self, sizeof(self))) {
+	if (cgroup_of_pid(a->pid, a->home, sizeof(a->home)) || cgroup2_mount(root, sizeof(root))) {
 		pr_warn("attach: cannot tell the cgroup v2 of process %d (cgroup v2 needed)\n", a->pid);
 		return -ENOENT;
+	}
+	/* Moving it would take it away from that run's network programs. */
+	snprintf(runs, sizeof(runs), "%s/warden", root);
+	if (path_under(a->home, runs)) {
+		pr_warn("attach: process %d is already an agent of warden run (%s)\n", a->pid, a->home);
+		return -EBUSY;
 	}
 	return 0;
 }
@@ -669,7 +674,7 @@ static void cleanup(struct attach *a)
 }
 
 /* One tick of the foreground loop: false when the attach has nothing left to confine. */
-static bool tick(struct attach *a, uint64_t *threads_seen)
+static bool tick(struct attach *a, uint64_t *threads_seen, uint64_t *failed_seen)
 {
 	if (a->pid)
 		return cgroup_populated(a->cgroup) > 0;
@@ -682,10 +687,11 @@ static bool tick(struct attach *a, uint64_t *threads_seen)
 		pr_debug("attach: marked the threads of processes moved into %s\n", a->cgroup);
 		*threads_seen = a->sweep.threads;
 	}
-	if (a->skel && a->sweep.failed) {
-		pr_warn("attach: a process in %s could not be marked; it runs unconfined\n",
-			a->cgroup);
-		return false;
+	if (a->skel && a->sweep.failed > *failed_seen) {
+		/* Forks were refused; a process moved in could not be: say so, keep the rest. */
+		pr_warn("attach: %llu task(s) in %s could not be marked in the kernel (out of memory?); any that run, run unconfined\n",
+			(unsigned long long)(a->sweep.failed - *failed_seen), a->cgroup);
+		*failed_seen = a->sweep.failed;
 	}
 	return true;
 }
@@ -694,8 +700,8 @@ static int supervise(struct attach *a, int sfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[2];
 	struct signalfd_siginfo si;
-	uint64_t threads_seen = 0;
-	int efd, n, status = EXIT_OK;
+	uint64_t threads_seen = 0, failed_seen = 0;
+	int efd, n;
 	bool done = false;
 
 	efd = epoll_create1(EPOLL_CLOEXEC);
@@ -714,17 +720,15 @@ static int supervise(struct attach *a, int sfd)
 			}
 		}
 		drain(a);
-		if (!done && !tick(a, &threads_seen)) {
+		if (!done && !tick(a, &threads_seen, &failed_seen)) {
 			if (a->pid)
 				pr_warn("attach: every process of the tree has exited\n");
-			else if (a->sweep.failed)
-				status = EXIT_FAIL;
 			done = true;
 		}
 	}
 	drain(a);
 	close(efd);
-	return status;
+	return EXIT_OK;
 }
 
 int cmd_attach(int argc, char **argv)

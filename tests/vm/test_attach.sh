@@ -201,3 +201,11 @@ SP=$!
 echo '{"version": 1, "name": "bad", "file": {"rules": [{"path": "relative", "deny": ["read"]}]}}' >$S/bad.json
 expect "a bad policy is 1, nothing attached" 1 "$(status $W attach --policy $S/bad.json --pid $SP)"
 wait $SP
+$W run --policy $P -- sh -c "echo \$\$ >$S/runpid; exec sleep 60" 2>/dev/null &
+RP=$!
+i=0
+while [ ! -s $S/runpid ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+expect_match "an agent of warden run is refused (its network rules hang on run's cgroup)" \
+	"process [0-9]+ is already an agent of warden run" "$($W attach --policy $P --pid $(cat $S/runpid) 2>&1)"
+kill $RP
+wait $RP 2>/dev/null
