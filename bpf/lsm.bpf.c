@@ -1439,3 +1439,251 @@ int BPF_PROG(wd_proc_exit, struct task_struct *p)
 		NO_PATH, (__u64)BPF_CORE_READ(p, tgid) << 32 | (__u32)BPF_CORE_READ(p, exit_code));
 	return 0;
 }
+
+/* ======================================================================== */
+/* ---- warden attach: confining tasks that already run -------------------- */
+/*
+ * Everything below is used by `warden attach` only; `warden run` loads it
+ * too, with attach_mode 0, where each program returns at once.
+ *
+ * Membership is decided in the kernel, never by scanning /proc: a scan
+ * races with fork, exit and reparenting (a double fork between reading
+ * /proc and acting lets the grandchild escape). From the moment userspace
+ * sets attach_mode:
+ *
+ *   tree mode (--pid R): a task is a member when it, or an ancestor on its
+ *   real_parent chain, belongs to a thread group in attach_roots (R at
+ *   first). The chain can break when an ancestor exits and its children
+ *   are reparented: sched_process_exit runs before that (do_exit calls it
+ *   before exit_notify), so an exiting member's children are added to
+ *   attach_roots first, and stay members.
+ *
+ *   cgroup mode (--cgroup C): a task is a member when its cgroup v2 is C or
+ *   below C.
+ *
+ * New members are marked before they run a single instruction:
+ * lsm/task_alloc marks the child of an unmarked member (and can refuse the
+ * fork when it cannot), tp_btf/sched_process_fork marks a child that is a
+ * member once it is visible (a fork already under way when attach began;
+ * a child cloned into C with CLONE_INTO_CGROUP), before it is woken up;
+ * tp_btf/cgroup_attach_task marks a process moved into C. Marked tasks'
+ * children are marked by wd_task_alloc above, as in warden run.
+ *
+ * Present members are marked by the task iterator (wd_attach_iter), which
+ * userspace runs until a pass marks nothing new: any member it misses was
+ * forked after the hooks were live (marked at birth) or is found by the
+ * next pass. Failures are counted in attach_failed; userspace then undoes
+ * the whole attach (fail closed).
+ */
+#define PF_KTHREAD 0x00200000
+#define ATTACH_CHAIN_MAX 64	/* ancestors looked at; deeper counts as a failure */
+#define ATTACH_CGROUP_DEPTH 64
+#define ATTACH_CHILDREN_MAX 65536
+
+/* Written by userspace (enum wd_attach_mode); zero in warden run. */
+volatile __u32 attach_mode;
+volatile __u32 attach_agent;
+volatile __u32 attach_self;	/* warden's own tgid: never a member */
+volatile __u64 attach_cgid;	/* cgroup mode: id of C */
+volatile __u64 attach_dest_cgid;	/* tree mode: the instance cgroup; 0 = none */
+/* Read by userspace. */
+volatile __u64 attach_marked;	/* tasks marked by the programs below */
+volatile __u64 attach_failed;	/* members that could not be marked or judged */
+volatile __u64 attach_threads;	/* multi-threaded processes moved in: sweep */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u8);
+} attach_roots SEC(".maps");
+
+static __always_inline void attach_fail(void)
+{
+	__sync_fetch_and_add(&attach_failed, 1);
+}
+
+static __always_inline int cgroup_member(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	struct cgroup_subsys_state *up;
+
+	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
+		if (BPF_CORE_READ(cg, kn, id) == attach_cgid)
+			return 1;
+		up = BPF_CORE_READ(cg, self.parent);
+		if (!up)
+			return 0;
+		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
+	}
+	return 0;	/* cgroup v2 nests at most a few levels in practice */
+}
+
+static __always_inline int tree_member(struct task_struct *task)
+{
+	struct task_struct *up;
+	__u32 tgid;
+
+	for (int i = 0; i < ATTACH_CHAIN_MAX; i++) {
+		tgid = BPF_CORE_READ(task, tgid);
+		if (tgid <= 1 || tgid == attach_self)
+			return 0;
+		if (bpf_map_lookup_elem(&attach_roots, &tgid))
+			return 1;
+		up = BPF_CORE_READ(task, real_parent);
+		if (!up || up == task)
+			return 0;
+		task = up;
+	}
+	attach_fail();	/* cannot tell: userspace gives up rather than guess */
+	return 0;
+}
+
+/* Is @taskp (a task_struct *) a member of what is being attached? */
+__noinline int wd_attach_member(__u64 taskp)
+{
+	struct task_struct *task = (struct task_struct *)taskp;
+
+	if (!task || BPF_CORE_READ(task, tgid) == attach_self ||
+	    (BPF_CORE_READ(task, flags) & PF_KTHREAD))
+		return 0;
+	if (attach_mode == WD_ATTACH_CGROUP)
+		return cgroup_member(task);
+	if (attach_mode == WD_ATTACH_TREE)
+		return tree_member(task);
+	return 0;
+}
+
+static __always_inline int attach_mark(struct task_struct *task)
+{
+	struct wd_task *t;
+
+	if (bpf_task_storage_get(&tasks, task, 0, 0))
+		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		attach_fail();
+		return -ENOMEM;
+	}
+	t->agent = attach_agent;
+	__sync_fetch_and_add(&attach_marked, 1);
+	return 0;
+}
+
+SEC("lsm/task_alloc")
+int BPF_PROG(wd_attach_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	if (ret || !attach_mode || current_mark())
+		return ret;
+	if (!wd_attach_member(bpf_get_current_task()))
+		return 0;
+	return attach_mark(task);	/* a member's child we cannot mark is not born */
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(wd_attach_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!attach_mode || !child || bpf_task_storage_get(&tasks, child, 0, 0))
+		return 0;
+	if (wd_attach_member(scalar(child)))
+		attach_mark(child);
+	return 0;
+}
+
+struct adopt {
+	__u64 pos;		/* struct list_head * in the children list */
+	__u64 head;		/* &task->children */
+	__u64 off;		/* offsetof(struct task_struct, sibling) */
+	int err;
+};
+
+static long adopt_step(__u32 i, void *arg)
+{
+	struct adopt *a = arg;
+	struct task_struct *child;
+	struct list_head *list;
+	__u32 tgid;
+	__u8 one = 1;
+
+	if (!a->pos || a->pos == a->head)
+		return 1;
+	/* Outside BPF_CORE_READ: its relocation would cover struct adopt too. */
+	child = (struct task_struct *)(a->pos - a->off);
+	tgid = BPF_CORE_READ(child, tgid);
+	if (bpf_map_update_elem(&attach_roots, &tgid, &one, BPF_ANY)) {
+		a->err = 1;
+		return 1;
+	}
+	list = (struct list_head *)a->pos;
+	a->pos = (__u64)BPF_CORE_READ(list, next);
+	return 0;
+}
+
+/* An exiting member's children (about to be reparented) stay members. */
+__noinline int wd_attach_adopt(__u64 taskp)
+{
+	struct task_struct *task = (struct task_struct *)taskp;
+	struct adopt a = {
+		.head = taskp + bpf_core_field_offset(struct task_struct, children),
+		.off = bpf_core_field_offset(struct task_struct, sibling),
+	};
+
+	if (!task)
+		return 0;
+	a.pos = (__u64)BPF_CORE_READ(task, children.next);
+	bpf_loop(ATTACH_CHILDREN_MAX, adopt_step, &a, 0);
+	if (a.err || (a.pos && a.pos != a.head))
+		attach_fail();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(wd_attach_exit, struct task_struct *task)
+{
+	if (attach_mode != WD_ATTACH_TREE || !task)
+		return 0;
+	if (bpf_task_storage_get(&tasks, task, 0, 0) || wd_attach_member(scalar(task)))
+		wd_attach_adopt(scalar(task));
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(wd_attach_cgroup_move, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	if (attach_mode != WD_ATTACH_CGROUP || !task || bpf_task_storage_get(&tasks, task, 0, 0))
+		return 0;
+	if (!wd_attach_member(scalar(task)))
+		return 0;
+	attach_mark(task);
+	/* Its other threads are reached by userspace's next sweep of the iterator. */
+	if (threadgroup && BPF_CORE_READ(task, signal, nr_threads) > 1)
+		__sync_fetch_and_add(&attach_threads, 1);
+	return 0;
+}
+
+/*
+ * One pass over every task: mark unmarked members; in tree mode, print the
+ * tgid of each marked task outside the instance cgroup, for userspace to
+ * move it there (the network programs hang on that cgroup).
+ */
+SEC("iter/task")
+int wd_attach_iter(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	__u32 tgid;
+
+	if (!task || !attach_mode)
+		return 0;
+	if (!bpf_task_storage_get(&tasks, task, 0, 0)) {
+		if (!wd_attach_member(scalar(task)) || attach_mark(task))
+			return 0;
+	}
+	if (!attach_dest_cgid || BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id) == attach_dest_cgid)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	BPF_SEQ_PRINTF(seq, "%u\n", tgid);
+	return 0;
+}

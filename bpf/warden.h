@@ -291,4 +291,11 @@ enum wd_counter {
 #define WD_FNV_OFFSET 0xcbf29ce484222325ULL
 #define WD_FNV_PRIME 0x100000001b3ULL
 
+/* warden attach: what the attach programs treat as a member (lsm.bpf.c, at the end). */
+enum wd_attach_mode {
+	WD_ATTACH_OFF = 0,	/* warden run, or attach finished marking a tree */
+	WD_ATTACH_TREE = 1,	/* --pid: the process, its threads and descendants */
+	WD_ATTACH_CGROUP = 2,	/* --cgroup: every task in the cgroup or below it */
+};
+
 #endif /* WARDEN_H */

@@ -7,5 +7,6 @@ int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

@@ -299,3 +299,94 @@ void lsm_unpin(struct lsm_bpf *skel, const char *dir)
 	unpin_skeleton_links(skel->skeleton);
 	rmdir(dir);
 }
+
+/* ---- warden attach (see the end of bpf/lsm.bpf.c) ------------------------ */
+
+int lsm_attach_begin(struct lsm_bpf *skel, const struct lsm_attach_target *t)
+{
+	__u8 one = 1;
+
+	skel->bss->attach_agent = t->agent;
+	skel->bss->attach_self = getpid();
+	skel->bss->attach_cgid = t->cgid;
+	skel->bss->attach_dest_cgid = t->dest_cgid;
+	if (t->mode == WD_ATTACH_TREE &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.attach_roots), &t->pid, &one, BPF_ANY))
+		return -errno;
+	/* Last: the hooks act from here on, with everything above in place. */
+	__atomic_store_n(&skel->bss->attach_mode, t->mode, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void lsm_attach_end(struct lsm_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.attach_roots);
+	__u32 key, next;
+
+	__atomic_store_n(&skel->bss->attach_mode, WD_ATTACH_OFF, __ATOMIC_SEQ_CST);
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+}
+
+/* The iterator's output: one tgid per line, of marked tasks outside dest_cgid. */
+static int parse_tgids(char *text, struct lsm_sweep *out)
+{
+	char *line, *save, *end;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		long v = strtol(line, &end, 10);
+
+		if (*end || v <= 0)
+			return -EPROTO;
+		if (out->n && out->tgids[out->n - 1] == (pid_t)v)
+			continue;	/* threads of one process come in a row */
+		if (out->n == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 64;
+			out->tgids = realloc(out->tgids, out->cap * sizeof(*out->tgids));
+			if (!out->tgids)
+				return -ENOMEM;
+		}
+		out->tgids[out->n++] = v;
+	}
+	return 0;
+}
+
+int lsm_attach_sweep(struct lsm_bpf *skel, struct lsm_sweep *out)
+{
+	uint64_t before = skel->bss->attach_marked;
+	struct sbuf text = {0};
+	char buf[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	out->n = 0;
+	if (!skel->links.wd_attach_iter) {
+		skel->links.wd_attach_iter = bpf_program__attach_iter(skel->progs.wd_attach_iter, NULL);
+		if (!skel->links.wd_attach_iter)
+			return -errno;
+	}
+	fd = bpf_iter_create(bpf_link__fd(skel->links.wd_attach_iter));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		sb_put(&text, buf, n);
+	}
+	close(fd);
+	sb_putc(&text, '\0');
+	if (!err)
+		err = parse_tgids(text.buf, out);
+	sb_free(&text);
+	out->marked = skel->bss->attach_marked - before;
+	out->failed = skel->bss->attach_failed;
+	out->threads = skel->bss->attach_threads;
+	return err;
+}

@@ -4,6 +4,7 @@
 #define WARDEN_LSM_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "policy.h"
 
 struct lsm_bpf;
@@ -53,5 +54,33 @@ void lsm_unpin(struct lsm_bpf *skel, const char *dir);
 struct bpf_object_skeleton;
 int pin_skeleton_links(const struct bpf_object_skeleton *sk, const char *dir);
 void unpin_skeleton_links(const struct bpf_object_skeleton *sk);
+
+/*
+ * warden attach: confine tasks that already run (see the end of
+ * bpf/lsm.bpf.c for why this is race-free). Begin makes the kernel treat
+ * the target's members as members from now on and mark each new one;
+ * sweeps mark the present ones; end stops treating new tasks as members
+ * (a tree whose members are all marked needs no more: marks are inherited).
+ */
+struct lsm_attach_target {
+	uint32_t mode;		/* enum wd_attach_mode */
+	uint32_t agent;
+	pid_t pid;		/* tree mode: the process whose tree it is */
+	uint64_t cgid;		/* cgroup mode: the cgroup's id (its inode number) */
+	uint64_t dest_cgid;	/* tree mode: the instance cgroup, where members must move */
+};
+
+struct lsm_sweep {
+	uint64_t marked;	/* tasks marked since the sweep began (by it or by hooks) */
+	uint64_t failed;	/* members not marked, ever (any nonzero: undo the attach) */
+	uint64_t threads;	/* multi-threaded processes moved into the cgroup, ever */
+	pid_t *tgids;		/* tree mode: processes still outside the instance cgroup */
+	size_t n, cap;
+};
+
+int lsm_attach_begin(struct lsm_bpf *skel, const struct lsm_attach_target *t);
+/* Run the task iterator once: mark the unmarked members. */
+int lsm_attach_sweep(struct lsm_bpf *skel, struct lsm_sweep *out);
+void lsm_attach_end(struct lsm_bpf *skel);
 
 #endif

@@ -23,6 +23,7 @@ static const struct cmd {
 	const char *summary;
 } cmds[] = {
 	{ "run", cmd_run, "run a command as a confined agent" },
+	{ "attach", cmd_attach, "confine a running process tree or cgroup" },
 	{ "learn", cmd_learn, "run a command unconfined and write the policy it needs" },
 	{ "policy", cmd_policy, "check a policy, or explain its decision for a path" },
 	{ "doctor", cmd_doctor, "tell what this kernel can enforce" },

@@ -5,6 +5,8 @@
  *
  *   wtest open PATH [r|w|rw]        open(2); prints "ok" or the errno name
  *   wtest thread-open PATH          the same from a second thread
+ *   wtest threads-loop PATH N       N threads opening PATH every 100 ms, forever,
+ *                                   each printing "T<i> ok|EACCES|..." per try
  *   wtest fork-open PATH            from a forked child
  *   wtest setsid-open PATH          from a child in a new session
  *   wtest double-fork-open PATH     from an orphaned grandchild
@@ -68,6 +70,21 @@ static void *thread_main(void *arg)
 	(void)arg;
 	printf("thread tid=%ld\n", (long)syscall(SYS_gettid));
 	return (void *)(long)try_open(thread_path, O_RDONLY);
+}
+
+static void *loop_main(void *arg)
+{
+	for (;;) {
+		int fd = open(thread_path, O_RDONLY | O_CLOEXEC);
+
+		printf("T%ld %s\n", (long)arg,
+		       fd >= 0 ? "ok" : errno == EACCES ? "EACCES" : strerror(errno));
+		fflush(stdout);
+		if (fd >= 0)
+			close(fd);
+		usleep(100000);
+	}
+	return NULL;
 }
 
 static int child_status(pid_t pid)
@@ -519,6 +536,16 @@ int main(int argc, char **argv)
 		if (pthread_create(&t, NULL, thread_main, NULL) || pthread_join(t, &rc))
 			return 2;
 		return (int)(long)rc;
+	}
+	if (argc == 4 && !strcmp(argv[1], "threads-loop")) {
+		pthread_t t;
+
+		thread_path = argv[2];
+		for (long i = 0; i < atoi(argv[3]); i++)
+			if (pthread_create(&t, NULL, loop_main, (void *)i))
+				return 2;
+		pause();
+		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "fork-open"))
 		return in_child(argv[2], 0);

@@ -1,0 +1,211 @@
+# warden attach (issue 5): confining process trees and cgroups that already run.
+# Every target records its own attempts to read the denied file; the checks
+# look only at attempts made after warden said the attach was complete (plus
+# a margin for attempts already under way), and at the events.
+WN=/warden/build/tests/wnet
+scratch
+mkdir -p $S/secret
+echo key >$S/secret/key
+chmod -R a+rX $S
+P=$S/policy.json
+policy $P "{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}"
+
+# attach_start LOG ARGS...: warden attach in the background, until it says it holds
+attach_start() {
+	_log=$1
+	shift
+	$W attach "$@" 2>$_log &
+	AP=$!
+	_i=0
+	while [ $_i -lt 900 ]; do
+		grep -q 'is confined' $_log && return 0
+		kill -0 $AP 2>/dev/null || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# attach_stop: SIGTERM warden attach, wait for it; its exit status in AST
+attach_stop() {
+	kill -TERM $AP
+	wait $AP
+	AST=$?
+}
+# since FILE LINE: the lines of FILE after line LINE
+since() { tail -n +$(($2 + 1)) $1; }
+# only WANT TEXT: "WANT xN" when every line of TEXT is WANT, else the odd lines
+only() {
+	_n=$(echo "$2" | grep -c .)
+	_odd=$(echo "$2" | grep -v "$1" | sort | uniq -c | head -3 | tr -s ' \n' ' ')
+	if [ "$_n" -gt 0 ] && [ -z "$_odd" ]; then echo "$1 all"; else echo "n=$_n odd:$_odd"; fi
+}
+killtree() { for p in "$@"; do pkill -P $p 2>/dev/null; kill $p 2>/dev/null; done; }
+
+# --- a tree that forks in a tight loop, with double forks, and reads itself
+cat >$S/loop.sh <<EOF
+while :; do
+	$WT open $S/secret/key >>$S/forks.log 2>&1 &
+	$WT double-fork-open $S/secret/key >>$S/dfork.log 2>&1 &
+	if read x <$S/secret/key; then echo ok; else echo denied; fi >>$S/self.log 2>/dev/null
+	wait
+done
+EOF
+sh $S/loop.sh &
+LOOP=$!
+sleep 2
+home=$(cat /proc/$LOOP/cgroup)
+expect "before attach the tree reads the file" ok "$(tail -1 $S/forks.log)"
+if attach_start $S/a1.log --policy $P --pid $LOOP --events $S/ev1.jsonl; then
+	ok "attach --pid completes on a tree that forks in a tight loop"
+else
+	fail "attach --pid: $(cat $S/a1.log)"
+fi
+sleep 2	# attempts under way at the end of the attach are over
+f=$(wc -l <$S/forks.log)
+d=$(wc -l <$S/dfork.log)
+s=$(wc -l <$S/self.log)
+expect "an outside process still reads the file" key "$(cat $S/secret/key)"
+sleep 4
+expect "every new child of the tree is denied" "EACCES all" "$(only EACCES "$(since $S/forks.log $f)")"
+expect "every orphaned grandchild (double fork) is denied" "EACCES all" "$(only EACCES "$(since $S/dfork.log $d)")"
+expect "the old process itself is denied" "denied all" "$(only denied "$(since $S/self.log $s)")"
+expect_match "the tree was moved into an instance cgroup" "^0::/warden/test-agent\.[0-9a-f]{12}$" "$(cat /proc/$LOOP/cgroup)"
+expect_match "denials are events of the agent" "\"agent\":\"test-agent\".*\"instance\":\"[0-9a-f]{12}\".*\"comm\":\"wtest\".*\"event\":\"file\",\"action\":\"read\",\"path\":\"$S/secret/key\",\"decision\":\"deny\"" \
+	"$(grep '"comm":"wtest"' $S/ev1.jsonl | head -1)"
+expect_match "the old shell's own denial is an event" "\"comm\":\"sh\".*\"path\":\"$S/secret/key\",\"decision\":\"deny\"" \
+	"$(grep '"comm":"sh"' $S/ev1.jsonl | head -1)"
+# detach
+attach_stop
+expect "SIGTERM detaches with status 0" 0 "$AST"
+sleep 1
+f=$(wc -l <$S/forks.log)
+s=$(wc -l <$S/self.log)
+sleep 3
+expect_match "after the detach the tree reads the file again" "ok" "$(since $S/forks.log $f | tail -1)"
+expect_match "and so does the old process" "ok" "$(since $S/self.log $s | tail -1)"
+expect "after the detach the tree is back in its cgroup" "$home" "$(cat /proc/$LOOP/cgroup)"
+expect "the instance cgroup is removed" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d -name 'test-agent.*' 2>/dev/null)"
+killtree $LOOP
+wait $LOOP 2>/dev/null
+
+# --- a multi-threaded process: threads that existed before the attach
+$WT threads-loop $S/secret/key 3 >>$S/thr.log &
+TP=$!
+sleep 1
+attach_start $S/a2.log --policy $P --pid $TP || fail "attach to a threaded process: $(cat $S/a2.log)"
+sleep 1
+t=$(wc -l <$S/thr.log)
+sleep 2
+got=$(since $S/thr.log $t)
+expect "every thread of a running process is denied" "EACCES all" "$(only EACCES "$(echo "$got" | cut -d' ' -f2)")"
+expect "all three threads tried" "T0 T1 T2" "$(echo "$got" | cut -d' ' -f1 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+kill $TP
+wait $TP 2>/dev/null
+i=0
+while kill -0 $AP 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+wait $AP
+expect "attach ends by itself, status 0, when the tree has exited" 0 "$?"
+expect_match "and says why" "every process of the tree has exited" "$(cat $S/a2.log)"
+
+# --- a cgroup: processes in it now, forked into it, and moved into it later
+CG=/sys/fs/cgroup/wt-attach
+mkdir -p $CG
+cat >$S/cgloop.sh <<EOF
+while :; do $WT open $S/secret/key >>\$1 2>&1; sleep 0.2; done
+EOF
+sh -c "echo \$\$ >$CG/cgroup.procs; exec sh $S/cgloop.sh $S/cg1.log" &
+C1=$!
+sh $S/cgloop.sh $S/cg2.log &
+C2=$!
+$WT threads-loop $S/secret/key 2 >>$S/cg3.log &
+C3=$!
+sleep 1
+attach_start $S/a3.log --policy $P --cgroup $CG --events $S/ev3.jsonl ||
+	fail "attach --cgroup: $(cat $S/a3.log)"
+sleep 1
+n1=$(wc -l <$S/cg1.log)
+sleep 2
+expect "cgroup: its running process is denied" "EACCES all" "$(only EACCES "$(since $S/cg1.log $n1)")"
+n2=$(wc -l <$S/cg2.log)
+sleep 1
+expect_match "cgroup: a process outside it is not affected" "^ok" "$(since $S/cg2.log $n2 | sort -u | tr '\n' ' ')"
+echo $C2 >$CG/cgroup.procs
+echo $C3 >$CG/cgroup.procs
+sleep 1
+n2=$(wc -l <$S/cg2.log)
+n3=$(wc -l <$S/cg3.log)
+sleep 2
+expect "cgroup: a process moved in later is denied" "EACCES all" "$(only EACCES "$(since $S/cg2.log $n2)")"
+expect "cgroup: every thread of a threaded process moved in later is denied" "EACCES all" \
+	"$(only EACCES "$(since $S/cg3.log $n3 | cut -d' ' -f2)")"
+expect "cgroup: a process started in it later is denied" EACCES \
+	"$(sh -c "echo \$\$ >$CG/cgroup.procs; exec $WT open $S/secret/key" 2>&1)"
+expect_match "cgroup: denials are events" "\"path\":\"$S/secret/key\",\"decision\":\"deny\"" "$(tail -1 $S/ev3.jsonl)"
+attach_stop
+expect "cgroup: SIGTERM detaches with status 0" 0 "$AST"
+sleep 1
+n1=$(wc -l <$S/cg1.log)
+sleep 2
+expect_match "cgroup: after the detach its processes read the file again" "ok" "$(since $S/cg1.log $n1 | tail -1)"
+killtree $C1 $C2 $C3
+wait $C1 $C2 $C3 2>/dev/null
+sleep 0.5
+rmdir $CG
+
+# --- network rules are applied by attach
+policy $S/net.json "" ', "network": {"default": "deny", "rules": [{"cidr": "127.0.0.1/32", "ports": ["7172"], "allow": ["connect"]}]}'
+$WN serve tcp 127.0.0.1 7171 >/dev/null 2>&1 &
+N1=$!
+$WN serve tcp 127.0.0.1 7172 >/dev/null 2>&1 &
+N2=$!
+cat >$S/netloop.sh <<EOF
+while :; do
+	echo "\$($WN connect tcp 127.0.0.1 7171 2>&1 | tail -1) \$($WN connect tcp 127.0.0.1 7172 2>&1 | tail -1)" >>$S/net.log
+	sleep 0.2
+done
+EOF
+sh $S/netloop.sh &
+NL=$!
+sleep 2
+expect "network: before attach both ports connect" "ok ok" "$(tail -1 $S/net.log)"
+attach_start $S/a4.log --policy $S/net.json --pid $NL --events $S/ev4.jsonl ||
+	fail "attach with network rules: $(cat $S/a4.log)"
+sleep 1
+n=$(wc -l <$S/net.log)
+sleep 2
+expect "network: after attach the denied port is refused, the allowed one connects" "EPERM ok all" \
+	"$(only "EPERM ok" "$(since $S/net.log $n)")"
+expect_match "network: the refusal is an event" '"event":"network","action":"connect","protocol":"tcp","address":"127.0.0.1","port":7171,"decision":"deny"' \
+	"$(grep '"port":7171' $S/ev4.jsonl | head -1)"
+attach_stop
+expect "network: SIGTERM detaches with status 0" 0 "$AST"
+sleep 1
+n=$(wc -l <$S/net.log)
+sleep 2
+expect "network: after the detach both connect again" "ok ok" "$(since $S/net.log $n | tail -1)"
+killtree $NL $N1 $N2
+wait $NL $N1 $N2 2>/dev/null
+
+# --- errors: precise, and nothing stays attached
+expect "usage: no target is 2" 2 "$(status $W attach --policy $P)"
+expect "usage: both targets is 2" 2 "$(status $W attach --policy $P --pid 1 --cgroup /sys/fs/cgroup)"
+expect "usage: no policy is 2" 2 "$(status $W attach --pid 1)"
+expect "a missing process is 1" 1 "$(status $W attach --policy $P --pid 999999)"
+expect "and says so" "warden: attach: --pid 999999: no such process" "$($W attach --policy $P --pid 999999 2>&1 | head -1)"
+expect "--pid 1 is refused" 1 "$(status $W attach --policy $P --pid 1)"
+expect "the root cgroup is refused" 1 "$(status $W attach --policy $P --cgroup /sys/fs/cgroup)"
+expect_match "a path that is no cgroup is refused precisely" "attach: [-]-cgroup /tmp: not a cgroup v2 directory" \
+	"$($W attach --policy $P --cgroup /tmp 2>&1)"
+sleep 1 &
+SP=$!
+echo '{"version": 1, "name": "bad", "file": {"rules": [{"path": "relative", "deny": ["read"]}]}}' >$S/bad.json
+expect "a bad policy is 1, nothing attached" 1 "$(status $W attach --policy $S/bad.json --pid $SP)"
+wait $SP
+$W run --policy $P -- sh -c "echo \$\$ >$S/runpid; exec sleep 60" 2>/dev/null &
+RP=$!
+i=0
+while [ ! -s $S/runpid ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+expect_match "an agent of warden run is refused (its network rules hang on run's cgroup)" \
+	"process [0-9]+ is already an agent of warden run" "$($W attach --policy $P --pid $(cat $S/runpid) 2>&1)"
+kill $RP
+wait $RP 2>/dev/null
