@@ -27,29 +27,83 @@ int64_t realtime_ns(void)
 	return rt.tv_sec * 1000000000LL + rt.tv_nsec;
 }
 
+/*
+ * sb_put, inline: the pieces of a line are short and mostly of constant
+ * size, and a call to sb_put and memcpy costs more than copying them.
+ */
+static inline void put_bytes(struct sbuf *sb, const char *s, size_t n)
+{
+	if (!n)
+		return;	/* sb->buf may be NULL, and memcpy() to NULL is undefined */
+	if (sb->cap - sb->len < n)
+		sb_reserve(sb, n);
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+}
+
+/* A string literal, without strlen. */
+#define put_lit(sb, s) put_bytes(sb, s, sizeof(s) - 1)
+
+/*
+ * put_key, put_str and put_u32 are inlined: their keys are literals, whose
+ * strlen the compiler then knows.
+ */
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" of the second last formatted: events come in bursts
+ * within a second, and gmtime_r + strftime cost more than the rest of the
+ * line. Per thread, as the DNS resolver thread formats its events too.
+ */
+static __thread struct {
+	int64_t sec;	/* INT64_MIN: empty (no int64_t ns is in that second) */
+	size_t len;
+	char text[32];
+} time_cache = { .sec = INT64_MIN };
+
 void format_time(struct sbuf *sb, int64_t ns)
 {
 	time_t sec = ns / 1000000000LL;
-	long long frac = ns % 1000000000LL;
-	struct tm tm;
-	char buf[32];
+	int32_t frac = ns % 1000000000LL;
+	char tail[11];	/* ".123456789Z" */
 
 	/* Before 1970 the remainder is negative: borrow a second (floor division). */
 	if (frac < 0) {
-		frac += 1000000000LL;
+		frac += 1000000000;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	sb_printf(sb, "%s.%09lldZ", buf, frac);
+	if (time_cache.sec != sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		time_cache.len = strftime(time_cache.text, sizeof(time_cache.text),
+					  "%Y-%m-%dT%H:%M:%S", &tm);
+		time_cache.sec = sec;
+	}
+	put_bytes(sb, time_cache.text, time_cache.len);
+	tail[0] = '.';
+	for (int i = 9; i >= 1; i--, frac /= 10)
+		tail[i] = (char)('0' + frac % 10);
+	tail[10] = 'Z';
+	put_bytes(sb, tail, sizeof(tail));
 }
 
-static void put_key(struct sbuf *sb, const char *key)
+static __always_inline void put_key(struct sbuf *sb, const char *key)
 {
-	sb_printf(sb, ",\"%s\":", key);
+	put_lit(sb, ",\"");
+	put_bytes(sb, key, strlen(key));
+	put_lit(sb, "\":");
 }
 
-static void put_str(struct sbuf *sb, const char *key, const char *val)
+static __always_inline void put_u32(struct sbuf *sb, const char *key, uint32_t val)
+{
+	put_key(sb, key);
+	sb_put_u32(sb, val);
+}
+
+static __always_inline void put_str(struct sbuf *sb, const char *key, const char *val)
 {
 	put_key(sb, key);
 	if (val)
@@ -115,6 +169,24 @@ static bool event_valid(const struct wd_event *ev, size_t size)
 	return false;
 }
 
+/* ,"rule":"SECTION.rules[N]" */
+static void put_rule_index(struct sbuf *sb, const char *section, uint32_t rule)
+{
+	put_lit(sb, ",\"rule\":\"");
+	sb_puts(sb, section);
+	put_lit(sb, ".rules[");
+	sb_put_u32(sb, rule);
+	put_lit(sb, "]\"");
+}
+
+/* ,"rule":"presets.NAME": NAME is one of warden's own, written as it is. */
+static void put_rule_preset(struct sbuf *sb, const char *name)
+{
+	put_lit(sb, ",\"rule\":\"presets.");
+	sb_puts(sb, name);
+	sb_putc(sb, '"');
+}
+
 static void put_rule(struct sbuf *sb, const struct wd_event *ev, const struct agent_info *ai)
 {
 	if (ev->flags & WD_EVF_REFER) {
@@ -130,15 +202,15 @@ static void put_rule(struct sbuf *sb, const struct wd_event *ev, const struct ag
 	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_DEFAULT)
 		put_str(sb, "rule", "network.default");
 	else if (ev->type == WD_EV_NET)
-		sb_printf(sb, ",\"rule\":\"network.rules[%u]\"", ev->rule);
+		put_rule_index(sb, "network", ev->rule);
 	else if (ai->policy && ev->rule < ai->policy->nrules && ai->policy->rules[ev->rule].preset)
-		sb_printf(sb, ",\"rule\":\"presets.%s\"", ai->policy->rules[ev->rule].preset);
+		put_rule_preset(sb, ai->policy->rules[ev->rule].preset);
 	else if (ev->rule == WD_RULE_DEFAULT)
 		put_str(sb, "rule", "file.default");
 	else if (ev->rule == WD_RULE_FILELESS)
 		put_str(sb, "rule", "file.fileless_exec");
 	else
-		sb_printf(sb, ",\"rule\":\"file.rules[%u]\"", ev->rule);
+		put_rule_index(sb, "file", ev->rule);
 }
 
 /* IP protocols other than TCP and UDP, by the name people know them by. */
@@ -194,7 +266,7 @@ static void put_network(struct sbuf *sb, const struct wd_event *ev)
 	if (!inet_ntop(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->addr, addr, sizeof(addr)))
 		strcpy(addr, "?");
 	put_str(sb, "address", addr);
-	sb_printf(sb, ",\"port\":%u", ev->port);
+	put_u32(sb, "port", ev->port);
 }
 
 static void put_process(struct sbuf *sb, const struct wd_event *ev)
@@ -206,9 +278,9 @@ static void put_process(struct sbuf *sb, const struct wd_event *ev)
 	if (ev->right != WD_PROC_EXIT)
 		return;
 	if (ev->aux & 0x7f)	/* killed: the signal's number */
-		sb_printf(sb, ",\"signal\":%u", ev->aux & 0x7f);
+		put_u32(sb, "signal", ev->aux & 0x7f);
 	else
-		sb_printf(sb, ",\"exit_status\":%u", (ev->aux >> 8) & 0xff);
+		put_u32(sb, "exit_status", (ev->aux >> 8) & 0xff);
 }
 
 int event_format(struct sbuf *sb, const void *rec, size_t size, const struct agent_info *ai,
@@ -225,14 +297,21 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = '\0';
 
+	/* The fixed fields, and the paths should none need escapes: one reallocation at most. */
+	sb_reserve(sb, 1024 + ev->path_len + ev->exe_len);
 	/* Unsigned: the record's clock is any 64-bit value, and a signed sum could overflow. */
 	put_agent(sb, ai, (int64_t)(ev->boot_ns + (uint64_t)boot_offset));
-	if (ev->type == WD_EV_PROC && ev->right == WD_PROC_START)	/* the child, by its parent */
-		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u",
-			  ev->target, ev->target, ev->pid, ev->uid, ev->gid);
-	else
-		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u", ev->pid,
-			  ev->tid, ev->ppid, ev->uid, ev->gid);
+	if (ev->type == WD_EV_PROC && ev->right == WD_PROC_START) {	/* the child, by its parent */
+		put_u32(sb, "pid", ev->target);
+		put_u32(sb, "tid", ev->target);
+		put_u32(sb, "ppid", ev->pid);
+	} else {
+		put_u32(sb, "pid", ev->pid);
+		put_u32(sb, "tid", ev->tid);
+		put_u32(sb, "ppid", ev->ppid);
+	}
+	put_u32(sb, "uid", ev->uid);
+	put_u32(sb, "gid", ev->gid);
 	put_str(sb, "comm", comm);
 	put_key(sb, "exe");
 	if (ev->exe_len || ev->type != WD_EV_NET) {
@@ -257,12 +336,12 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	case WD_EV_TAMPER:
 		sb_puts(sb, ",\"event\":\"tamper\"");
 		put_str(sb, "action", tamper_names[ev->right]);
-		if (ev->right == WD_TAMPER_SIGNAL)
-			sb_printf(sb, ",\"target_pid\":%u,\"signal\":%u", ev->target, ev->aux);
-		else if (ev->right == WD_TAMPER_PTRACE)
-			sb_printf(sb, ",\"target_pid\":%u,\"mode\":%u", ev->target, ev->aux);
-		else if (ev->right == WD_TAMPER_TTY)
-			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
+		if (ev->right == WD_TAMPER_SIGNAL || ev->right == WD_TAMPER_PTRACE) {
+			put_u32(sb, "target_pid", ev->target);
+			put_u32(sb, ev->right == WD_TAMPER_SIGNAL ? "signal" : "mode", ev->aux);
+		} else if (ev->right == WD_TAMPER_TTY) {
+			put_u32(sb, "ioctl", ev->aux);
+		}
 		break;
 	default:
 		sb_puts(sb, ev->type == WD_EV_EXEC ? ",\"event\":\"exec\"" : ",\"event\":\"file\"");
@@ -288,7 +367,8 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 		       const char *reason, int64_t realtime_ns)
 {
 	put_agent(sb, ai, realtime_ns);
-	sb_printf(sb, ",\"event\":\"lost\",\"count\":%llu", (unsigned long long)count);
+	put_lit(sb, ",\"event\":\"lost\",\"count\":");
+	sb_put_u64(sb, count);
 	put_str(sb, "reason", reason);
 	put_tail(sb, ai);
 }
@@ -299,10 +379,13 @@ void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *
 	put_agent(sb, ai, realtime_ns);
 	sb_puts(sb, ",\"event\":\"network\",\"action\":\"resolve\",\"protocol\":\"dns\"");
 	put_str(sb, "name", name);
-	sb_printf(sb, ",\"qtype\":%u", qtype);
-	if (rule >= 0)
-		sb_printf(sb, ",\"decision\":\"allow\",\"rule\":\"network.rules[%ld]\"", rule);
-	else
+	put_u32(sb, "qtype", qtype);
+	if (rule >= 0) {
+		put_lit(sb, ",\"decision\":\"allow\",\"rule\":\"network.rules[");
+		sb_put_u64(sb, (uint64_t)rule);
+		put_lit(sb, "]\"");
+	} else {
 		sb_puts(sb, ",\"decision\":\"deny\",\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name: refused, not forwarded\"");
+	}
 	put_tail(sb, ai);
 }

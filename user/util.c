@@ -153,6 +153,46 @@ void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	sb->len += n;
 }
 
+void sb_reserve(struct sbuf *sb, size_t n)
+{
+	sb_grow(sb, n);
+}
+
+/* "00" to "99": two digits per division. */
+static const char digits2[201] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+void sb_put_u64(struct sbuf *sb, uint64_t v)
+{
+	size_t len = 1;
+	char *p;
+
+	for (uint64_t t = v; t >= 10; t /= 10)
+		len++;
+	sb_grow(sb, len);
+	/* Right to left, two digits at a time, straight into the buffer. */
+	p = sb->buf + sb->len + len;
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(p - 2, digits2 + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	sb->len += len;
+}
+
+void sb_put_u32(struct sbuf *sb, uint32_t v)
+{
+	sb_put_u64(sb, v);
+}
+
 void sb_free(struct sbuf *sb)
 {
 	free(sb->buf);
@@ -194,43 +234,84 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes copied into a JSON string as they are: printable ASCII but '"' and '\\'. */
+static const bool json_plain[256] = {
+	[0x20 ... '"' - 1] = true,
+	['"' + 1 ... '\\' - 1] = true,
+	['\\' + 1 ... 0x7f] = true,
+};
+
+#define BYTES_1 0x0101010101010101ULL
+#define BYTES_80 0x8080808080808080ULL
+
+/*
+ * All 8 bytes of w are json_plain: none below 0x20, none '"' or '\\', none
+ * with the top bit set. (x - 1) & ~x has a byte's top bit set for the lowest
+ * zero byte of x; borrows only make more bits above it, so the test is exact.
+ */
+static bool json_plain8(uint64_t w)
+{
+	uint64_t quote = w ^ (BYTES_1 * '"'), bslash = w ^ (BYTES_1 * '\\');
+
+	return !((((w - BYTES_1 * 0x20) & ~w) | ((quote - BYTES_1) & ~quote) |
+		  ((bslash - BYTES_1) & ~bslash) | w) & BYTES_80);
+}
+
+/* The escape for one byte that is not copied: at most 6 bytes ("\u00XX"). */
+static size_t json_escape(char *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	switch (c) {
+	case '"': out[1] = '"'; return 2;
+	case '\\': out[1] = '\\'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\t': out[1] = 't'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	}
+	/* Other control bytes, and bytes that are not UTF-8: keep the value, stay valid JSON. */
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
+}
+
 void sb_json_str(struct sbuf *sb, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run;
+	size_t i = 0, seq;
+	uint64_t w;
+	char *p;
 
-	sb_putc(sb, '"');
+	/*
+	 * Room for the quotes and every byte as it is, so plain bytes are
+	 * stored without checks: there is always room for n - i more and the
+	 * closing quote. An escape (up to 6 bytes for 1) asks for more.
+	 */
+	sb_grow(sb, n + 2);
+	p = sb->buf + sb->len;
+	*p++ = '"';
 	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			sb_putc(sb, c);
-			i++;
-			continue;
-		}
-		switch (c) {
-		case '"': sb_puts(sb, "\\\""); i++; continue;
-		case '\\': sb_puts(sb, "\\\\"); i++; continue;
-		case '\n': sb_puts(sb, "\\n"); i++; continue;
-		case '\t': sb_puts(sb, "\\t"); i++; continue;
-		case '\r': sb_puts(sb, "\\r"); i++; continue;
-		}
-		if (c < 0x20) {
-			sb_printf(sb, "\\u%04x", c);
-			i++;
-			continue;
-		}
-		run = utf8_seq(s + i, n - i);
-		if (run) {
-			sb_put(sb, (const char *)s + i, run);
-			i += run;
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), json_plain8(w))) {
+			memcpy(p, s + i, 8);
+			p += 8;
+			i += 8;
+		} else if (json_plain[s[i]]) {
+			*p++ = s[i++];
+		} else if (s[i] >= 0x80 && (seq = utf8_seq(s + i, n - i))) {
+			memcpy(p, s + i, seq);
+			p += seq;
+			i += seq;
 		} else {
-			/* Not UTF-8: keep the byte's value, stay valid JSON. */
-			sb_printf(sb, "\\u%04x", c);
-			i++;
+			sb->len = p - sb->buf;
+			sb_grow(sb, 6 + (n - i - 1) + 1);
+			p = sb->buf + sb->len;
+			p += json_escape(p, s[i++]);
 		}
 	}
-	sb_putc(sb, '"');
+	*p++ = '"';
+	sb->len = p - sb->buf;
 }
 
 int parse_long(const char *s, long min, long max, long *out)

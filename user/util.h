@@ -38,6 +38,11 @@ void sb_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(prin
 /* A JSON string literal: quotes, escapes; bytes that are not UTF-8 as \u00XX. */
 void sb_json_str(struct sbuf *sb, const char *s, size_t n);
 void sb_free(struct sbuf *sb);
+/* Room for @n more bytes: one reallocation up front instead of several. */
+void sb_reserve(struct sbuf *sb, size_t n);
+/* Decimal, exactly as printf's %u and %llu print it, without printf's cost. */
+void sb_put_u32(struct sbuf *sb, uint32_t v);
+void sb_put_u64(struct sbuf *sb, uint64_t v);
 
 /* Abort on allocation failure: nothing sensible can follow it. */
 void *xmalloc(size_t n);

@@ -82,7 +82,11 @@ static long arg(const char *s, long max)
 int main(int argc, char **argv)
 {
 	static struct rec recs[2];
-	const struct agent_info ai = { "coding-agent", "spiffe://example.org/agents/coder", "3f9c0e" };
+	const struct agent_info ai = {
+		.name = "coding-agent",
+		.identity = "spiffe://example.org/agents/coder",
+		.instance = "3f9c0e",
+	};
 	struct sbuf sb = { 0 };
 	double per[REPS_MAX];
 	long events = 1000000, reps = 5;
