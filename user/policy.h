@@ -28,7 +28,7 @@
 struct file_rule {
 	char *path;		/* absolute, normalised, variables expanded, no trailing '/' except "/" */
 	bool subtree;		/* written with a trailing '/': the directory and all below */
-	const char *preset;	/* "presets.NAME" for a rule a preset added, else NULL */
+	const char *preset;	/* the preset (NAME of presets.NAME) that added the rule, else NULL */
 	uint8_t allow;		/* rights allowed, bit per enum wd_right */
 	uint8_t deny;		/* rights denied */
 	bool audit;		/* report allowed accesses too */
