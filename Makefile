@@ -179,14 +179,14 @@ demo: all
 	$(Q)tools/demo
 
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
-BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run \
+BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
 	$(OUT)/bench/evbench $(OUT)/bench/loadbench
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 # Run in the VM and under Landlock: plain C, no project code.
-$(OUT)/bench/opbench $(OUT)/bench/landlock-run: $(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
+$(OUT)/bench/opbench $(OUT)/bench/landlock-run $(OUT)/bench/flood: $(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -o $@
 

@@ -88,6 +88,17 @@ else
 	echo "NETWORK landlock: TCP rules need Landlock ABI 4, this kernel has ABI $abi"
 fi
 
+# Event drain: one thread opening a denied file as fast as it can for 5 s;
+# every attempt is an event. Delivered + lost must equal the attempts, and
+# lost should be 0 (emulation limits the rate this can reach).
+echo '{"version": 1, "name": "flood", "file": {"rules": [{"path": "/home/agent/secret", "deny": ["read"]}]}}' >/tmp/flood.json
+fl=$($W run --events /tmp/flood.jsonl --policy /tmp/flood.json -- $B/flood /home/agent/secret 5 2>/tmp/flood.err)
+att=$(echo "$fl" | sed -n 's/^FLOOD attempts=\([0-9]*\).*/\1/p')
+secs=$(echo "$fl" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
+del=$(grep -c '"decision":"deny"' /tmp/flood.jsonl)
+lost=$(grep '"event":"lost"' /tmp/flood.jsonl | sed -n 's/.*"count":\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+echo "DRAIN attempts=${att:-0} seconds=${secs:-0} delivered=$del lost=$lost"
+
 # Policy install, phase by phase, for 10,000 rules.
 $B/loadbench --policy $P/files-10000.json 2>/tmp/load.err || {
 	echo "FAILED label=load"
