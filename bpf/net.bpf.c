@@ -165,7 +165,8 @@ static __always_inline void consult_learned(const struct net_req *q, struct net_
 	struct wd_net_learned *l;
 	__u8 full = q->v6 ? 128 : 32;
 
-	if (q->right != WD_NET_CONNECT)
+	/* Only the resolver (dns_port set: the policy has host rules) fills the map. */
+	if (!dns_port || q->right != WD_NET_CONNECT)
 		return;
 	__builtin_memcpy(key.addr, q->addr, sizeof(key.addr));
 	l = bpf_map_lookup_elem(&net_learned, &key);
