@@ -42,8 +42,8 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT) -Ivmlinux/$(ARCH) -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf -Iuser \
-	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns)
-LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl) -lelf -lz -lpthread
+	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns libmicrohttpd)
+LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl libmicrohttpd) -lelf -lz -lpthread
 ifeq ($(SAN),1)
 # clang, as for the fuzzers: gcc's instrumentation gives false
 # -Wformat-truncation warnings, which -Werror turns into failures.
@@ -65,6 +65,7 @@ CORE_SRCS += user/dns.c
 CORE_SRCS += user/learn.c
 CORE_SRCS += user/ocsf.c
 CORE_SRCS += user/sink.c user/sink_syslog.c user/sink_http.c
+CORE_SRCS += user/metrics.c
 CORE_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CORE_SRCS))
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 APP_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
