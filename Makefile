@@ -207,10 +207,19 @@ $(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o |
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run
 
+# The unit's paths follow PREFIX; /etc/warden/policies is the daemon's policy
+# directory: created if absent, never overwritten (it is the admin's).
 install: $(OUT)/warden
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/warden/policies
 	install -m 0755 $(OUT)/warden $(DESTDIR)$(PREFIX)/bin/warden
 	install -m 0644 policies/*.json $(DESTDIR)$(PREFIX)/share/warden/policies/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/warden/kubernetes
+	sed 's|@PREFIX@|$(PREFIX)|g' dist/warden.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/warden.service.tmp
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/warden.service.tmp
+	mv $(DESTDIR)$(PREFIX)/lib/systemd/system/warden.service.tmp $(DESTDIR)$(PREFIX)/lib/systemd/system/warden.service
+	install -m 0644 dist/ROLLOUT.md $(DESTDIR)$(PREFIX)/share/doc/warden/
+	install -m 0644 dist/kubernetes/*.yaml $(DESTDIR)$(PREFIX)/share/doc/warden/kubernetes/
+	[ -d $(DESTDIR)/etc/warden/policies ] || install -d -m 0755 $(DESTDIR)/etc/warden/policies
 
 clean:
 	rm -rf $(OUT)
