@@ -290,15 +290,63 @@ void metrics_stop(struct metrics *m)
 
 /* ---- exposition -------------------------------------------------------- */
 
+/* Length of the well-formed UTF-8 sequence at @s (RFC 3629: no overlongs,
+ * no surrogates, at most U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Prometheus rejects a whole scrape over one label value that is not UTF-8
+ * (a file name or comm can be any bytes): such bytes become U+FFFD. */
 void prom_escape_label(struct sbuf *out, const char *s)
 {
-	for (; s && *s; s++) {
+	size_t n;
+
+	while (s && *s) {
 		switch (*s) {
 		case '\\': sb_put(out, "\\\\", 2); break;
 		case '"': sb_put(out, "\\\"", 2); break;
 		case '\n': sb_put(out, "\\n", 2); break;
-		default: sb_putc(out, *s);
+		default:
+			n = utf8_len((const unsigned char *)s);
+			if (n) {
+				sb_put(out, s, n);
+				s += n;
+			} else {
+				sb_puts(out, "\xef\xbf\xbd");
+				s++;
+			}
+			continue;
 		}
+		s++;
 	}
 }
 

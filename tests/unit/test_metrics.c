@@ -40,6 +40,27 @@ static void test_escape_label(void **state)
 	sb_free(&sb);
 }
 
+/* Valid UTF-8 passes; any other byte becomes U+FFFD, so one odd file name
+ * cannot make Prometheus reject the whole scrape. */
+static void test_escape_label_utf8(void **state)
+{
+	struct sbuf sb = {0};
+
+	(void)state;
+	prom_escape_label(&sb, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	assert_string_equal(take(&sb), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	sb.len = 0;
+	/* lone continuation, overlong '/', truncated sequence at the end */
+	prom_escape_label(&sb, "a\x80" "b\xc0\xaf" "c\xe2\x82");
+	assert_string_equal(take(&sb), "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd");
+	sb.len = 0;
+	/* a surrogate (U+D800) and beyond U+10FFFF */
+	prom_escape_label(&sb, "\xed\xa0\x80|\xf4\x90\x80\x80");
+	assert_string_equal(take(&sb), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+				       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	sb_free(&sb);
+}
+
 static void test_header_escapes_help(void **state)
 {
 	struct sbuf sb = {0};
@@ -453,6 +474,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape_label),
+		cmocka_unit_test(test_escape_label_utf8),
 		cmocka_unit_test(test_header_escapes_help),
 		cmocka_unit_test(test_sample_values),
 		cmocka_unit_test(test_labels),
