@@ -48,7 +48,8 @@ void prom_sample(struct sbuf *out, const char *name, const char *labels /* may b
  * Returns @buf. A pair that does not fit in @size is dropped whole, with all after it (a
  * value is never cut), and a warning says so: size buffers for the longest names. */
 const char *prom_labels(char *buf, size_t size, ...) __attribute__((sentinel));
-/* Append @s to @out escaped as a label value (without quotes). */
+/* Append @s to @out escaped as a label value (without quotes); bytes that are not
+ * well-formed UTF-8 become U+FFFD (Prometheus refuses a scrape over one such value). */
 void prom_escape_label(struct sbuf *out, const char *s);
 
 #endif
