@@ -180,7 +180,7 @@ demo: all
 
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
 BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
-	$(OUT)/bench/evbench $(OUT)/bench/loadbench
+	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -202,6 +202,21 @@ $(OUT)/bench/evbench: tests/bench/evbench.c $(CORE_OBJS) | $(OUT)/bench
 $(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(OUT)/user/lsm.o $(LDLIBS) -o $@
+
+# evrate: warden's event drain fed by a bench-only BPF program (evgen), not by denials.
+$(OUT)/bench/evgen.bpf.o: tests/bench/evgen.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUT)/bench/evgen.skel.h: $(OUT)/bench/evgen.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name evgen_bpf > $@
+
+$(OUT)/bench/evrate: tests/bench/evrate.c $(OUT)/bench/evgen.skel.h $(CORE_OBJS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
 
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run
