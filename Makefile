@@ -180,13 +180,14 @@ demo: all
 
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
 BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
-	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate
+	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate $(OUT)/bench/attachbench
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 # Run in the VM and under Landlock: plain C, no project code.
-$(OUT)/bench/opbench $(OUT)/bench/landlock-run $(OUT)/bench/flood: $(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
+$(OUT)/bench/opbench $(OUT)/bench/landlock-run $(OUT)/bench/flood $(OUT)/bench/attachbench: \
+		$(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -o $@
 
