@@ -3,6 +3,7 @@
  * evrate: does warden's event drain keep up with N events a second?
  *
  *   evrate [--rate N] [--seconds S] [--batch N] [--events FILE] [--ringbuf-size BYTES]
+ *          [--flush-at BYTES]
  *
  * Real denials cannot be produced at 200,000 a second under emulation, so a
  * producer thread feeds the ring buffer directly: it calls the bench-only
@@ -18,6 +19,8 @@
  * counter turned into "lost" lines, then one sink_write() to a file sink
  * opened by sink_open_file() (--events, default /dev/null). Those are
  * static in run.c, so the loop is repeated here, call for call.
+ * --flush-at (not warden's behaviour, an experiment) writes from the
+ * callback as soon as that many bytes wait.
  *
  * When the producer is done, the drain goes on until every record is
  * either decoded or counted lost (or 60 s pass). Prints:
@@ -54,6 +57,7 @@ struct bench {
 	uint32_t batch;
 	const char *events;
 	uint32_t ringbuf_bytes;	/* 0: evgen's, which is warden's default */
+	size_t flush_at;	/* not warden's: write out once this many bytes wait; 0 = never */
 
 	struct evgen_bpf *skel;
 	struct ring_buffer *rb;
@@ -193,6 +197,13 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	b->decoded++;
 	b->pending++;
+	/*
+	 * warden run writes only when ring_buffer__consume() returns, which it
+	 * does once the ring is empty: under a sustained overload the lines pile
+	 * up in memory. --flush-at shows what writing as it goes would change.
+	 */
+	if (b->flush_at && b->out.len >= b->flush_at)
+		flush_out(b);
 	return 0;
 }
 
@@ -304,6 +315,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "ringbuf-size", required_argument, NULL, 'B' },
+		{ "flush-at", required_argument, NULL, 'F' },
 		{ 0 }
 	};
 	int c;
@@ -315,8 +327,9 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		case 'b': b->batch = number("batch", optarg, 1, 100000); break;
 		case 'e': b->events = optarg; break;
 		case 'B': b->ringbuf_bytes = number("ringbuf-size", optarg, 4096, 1 << 30); break;
+		case 'F': b->flush_at = number("flush-at", optarg, 1, 1 << 30); break;
 		default:
-			fprintf(stderr, "usage: evrate [--rate N] [--seconds S] [--batch N] [--events FILE] [--ringbuf-size BYTES]\n");
+			fprintf(stderr, "usage: evrate [--rate N] [--seconds S] [--batch N] [--events FILE] [--ringbuf-size BYTES] [--flush-at BYTES]\n");
 			exit(2);
 		}
 	}
@@ -352,14 +365,14 @@ int main(int argc, char **argv)
 	}
 	produced = atomic_load(&b.produced);
 	getrusage(RUSAGE_SELF, &ru);
-	printf("EVRATE target=%.0f achieved=%.0f seconds=%.3f produced=%llu decoded=%llu written=%llu lost=%llu unaccounted=%lld ringbuf=%u batch=%u record_bytes=%u behind_ms=%.1f backlog_ms=%.1f bytes=%llu malformed=%llu write_failed=%d maxrss_kb=%ld sink=%s\n",
+	printf("EVRATE target=%.0f achieved=%.0f seconds=%.3f produced=%llu decoded=%llu written=%llu lost=%llu unaccounted=%lld ringbuf=%u batch=%u record_bytes=%u behind_ms=%.1f backlog_ms=%.1f bytes=%llu malformed=%llu write_failed=%d maxrss_kb=%ld flush_at=%zu sink=%s\n",
 	       b.rate, produced / b.elapsed, b.elapsed, (unsigned long long)produced,
 	       (unsigned long long)b.decoded, (unsigned long long)b.written,
 	       (unsigned long long)b.lost_reported,
 	       (long long)(produced - b.decoded - b.malformed - b.lost_reported),
 	       bpf_map__max_entries(b.skel->maps.events), b.batch, b.skel->bss->rec_size,
 	       b.behind * 1e3, backlog * 1e3, (unsigned long long)b.bytes,
-	       (unsigned long long)b.malformed, b.write_failed, ru.ru_maxrss, b.events);
+	       (unsigned long long)b.malformed, b.write_failed, ru.ru_maxrss, b.flush_at, b.events);
 	ring_buffer__free(b.rb);
 	sink_flush(b.sinks, 5000);
 	sink_close(b.sinks);
