@@ -181,13 +181,14 @@ demo: all
 
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
 BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
-	$(OUT)/bench/evbench $(OUT)/bench/loadbench
+	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate $(OUT)/bench/attachbench
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 # Run in the VM and under Landlock: plain C, no project code.
-$(OUT)/bench/opbench $(OUT)/bench/landlock-run $(OUT)/bench/flood: $(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
+$(OUT)/bench/opbench $(OUT)/bench/landlock-run $(OUT)/bench/flood $(OUT)/bench/attachbench: \
+		$(OUT)/bench/%: tests/bench/%.c | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $< -o $@
 
@@ -203,6 +204,21 @@ $(OUT)/bench/evbench: tests/bench/evbench.c $(CORE_OBJS) | $(OUT)/bench
 $(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(OUT)/user/lsm.o $(LDLIBS) -o $@
+
+# evrate: warden's event drain fed by a bench-only BPF program (evgen), not by denials.
+$(OUT)/bench/evgen.bpf.o: tests/bench/evgen.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUT)/bench/evgen.skel.h: $(OUT)/bench/evgen.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name evgen_bpf > $@
+
+$(OUT)/bench/evrate: tests/bench/evrate.c $(OUT)/bench/evgen.skel.h $(CORE_OBJS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
 
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run
