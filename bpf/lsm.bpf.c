@@ -1687,3 +1687,154 @@ int wd_attach_iter(struct bpf_iter__task *ctx)
 	BPF_SEQ_PRINTF(seq, "%u\n", tgid);
 	return 0;
 }
+
+/* ======================================================================== */
+/* ---- warden daemon: binding processes to agents at exec ----------------- */
+/*
+ * The daemon's policies say which processes are theirs ("match": exe
+ * paths, cgroups, uids; see struct wd_match_key). An unmarked task that
+ * execs a matching program is marked here, in bprm_check_security: before
+ * the point of no return, so that a task we cannot mark is refused the
+ * exec rather than run free, and before the new program runs a single
+ * instruction (its own mappings, ld.so's included, are judged by the
+ * agent's policy). A task already marked stays in its instance.
+ */
+
+/* Written by the daemon. */
+volatile __u32 match_root;	/* root node id of the exe tree; 0 = no policy lists exe */
+volatile __u32 match_kinds;	/* WD_MATCH_* listed by any policy; 0 = binding off */
+/* The daemon's bookkeeping, here so that it survives the daemon (the map is pinned). */
+volatile __u64 daemon_lost_reported;	/* ring buffer losses already reported */
+volatile __u64 daemon_limited_reported;	/* rate-limited events already reported */
+volatile __u64 bound;		/* tasks bound at exec */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WD_MATCH_MAX);
+	__type(key, struct wd_match_key);
+	__type(value, __u32);	/* claim: the agent id; an agent's own list: 1 */
+} matches SEC(".maps");
+
+#define MATCH_NONE 0xffffffffu
+
+/* The agent whose exe list holds @file's path, or MATCH_NONE. Global: verified once. */
+__noinline __u32 wd_match_exe(__u64 dentry, __u64 vfsmnt)
+{
+	struct scratch *s = scratch_get();
+	struct wd_verdict v;
+	struct wd_node *node;
+	__u32 root = match_root;
+	bool all;
+
+	if (!s || !root)
+		return MATCH_NONE;
+	wd_walk(dentry, vfsmnt, 0);
+	if (!s->w.done || s->w.foreign || s->w.internal)
+		return MATCH_NONE;
+	if (wd_descend(0, 0, root, s->w.depth))
+		return MATCH_NONE;
+	node = descended(s, &all);
+	if (!node || verdict_of(node, all, WD_RIGHT_EXEC, &v) || v.action != WD_ACT_ALLOW)
+		return MATCH_NONE;
+	return v.rule;
+}
+
+/* Under @agent's key (or WD_MATCH_CLAIM): the value of the current cgroup or an ancestor. */
+static __always_inline __u32 match_cgroup(__u32 agent)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct wd_match_key k = { .kind = WD_MATCH_CGROUP, .agent = agent };
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	struct cgroup_subsys_state *up;
+	__u32 *v;
+
+	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
+		k.value = BPF_CORE_READ(cg, kn, id);
+		v = bpf_map_lookup_elem(&matches, &k);
+		if (v)
+			return *v;
+		up = BPF_CORE_READ(cg, self.parent);
+		if (!up)
+			break;
+		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
+	}
+	return MATCH_NONE;
+}
+
+static __always_inline __u32 match_uid(__u32 agent, __u32 uid)
+{
+	struct wd_match_key k = { .kind = WD_MATCH_UID, .agent = agent, .value = uid };
+	__u32 *v = bpf_map_lookup_elem(&matches, &k);
+
+	return v ? *v : MATCH_NONE;
+}
+
+/* Does @agent_id's policy accept the current task by the kinds it lists besides @found_by? */
+static __always_inline bool match_rest(__u32 agent_id, __u32 found_by, __u32 uid)
+{
+	struct wd_agent *agent = bpf_map_lookup_elem(&agents, &agent_id);
+
+	if (!agent || !agent->root_node)
+		return false;
+	/* Found by a lesser kind while the policy lists a greater one: not this way. */
+	if (found_by != WD_MATCH_EXE && (agent->match & WD_MATCH_EXE))
+		return false;
+	if (found_by == WD_MATCH_UID && (agent->match & WD_MATCH_CGROUP))
+		return false;
+	if (found_by != WD_MATCH_CGROUP && (agent->match & WD_MATCH_CGROUP) &&
+	    match_cgroup(agent_id) == MATCH_NONE)
+		return false;
+	if (found_by != WD_MATCH_UID && (agent->match & WD_MATCH_UID) &&
+	    match_uid(agent_id, uid) == MATCH_NONE)
+		return false;
+	return true;
+}
+
+/* The agent the current task execing @file belongs to, or MATCH_NONE. */
+static __always_inline __u32 match_current(struct file *file)
+{
+	__u32 uid = bpf_get_current_uid_gid() & 0xffffffff, kinds = match_kinds, agent;
+
+	if (kinds & WD_MATCH_EXE) {
+		agent = wd_match_exe(scalar(BPF_CORE_READ(file, f_path.dentry)),
+				     scalar(BPF_CORE_READ(file, f_path.mnt)));
+		if (agent != MATCH_NONE)
+			return match_rest(agent, WD_MATCH_EXE, uid) ? agent : MATCH_NONE;
+	}
+	if (kinds & WD_MATCH_CGROUP) {
+		agent = match_cgroup(WD_MATCH_CLAIM);
+		if (agent != MATCH_NONE)
+			return match_rest(agent, WD_MATCH_CGROUP, uid) ? agent : MATCH_NONE;
+	}
+	if (kinds & WD_MATCH_UID) {
+		agent = match_uid(WD_MATCH_CLAIM, uid);
+		if (agent != MATCH_NONE && match_rest(agent, WD_MATCH_UID, uid))
+			return agent;
+	}
+	return MATCH_NONE;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(wd_bind_exec, struct linux_binprm *bprm, int ret)
+{
+	struct wd_task *t;
+	__u32 agent;
+
+	if (ret || !match_kinds || current_mark())
+		return ret;
+	agent = match_current(BPF_CORE_READ(bprm, file));
+	if (agent == MATCH_NONE)
+		return 0;
+	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		/* It would run unconfined: no exec. */
+		count(WD_CNT_TRACK_FAIL);
+		return -ENOMEM;
+	}
+	t->agent = agent;
+	__sync_fetch_and_add(&bound, 1);
+	wd_emit(agent, EMIT_WHAT(WD_EV_PROC, WD_PROC_BIND, WD_DEC_ALLOW, 0), WD_RULE_DEFAULT,
+		NO_PATH, 0);
+	return 0;
+}

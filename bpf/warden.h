@@ -86,7 +86,7 @@ struct wd_agent {
 	__u32 root_node;	/* node id of "/" in this agent's policy; 0 = slot unused */
 	__u32 mode;		/* enum wd_mode */
 	__u32 flags;		/* WD_AGENT_* */
-	__u32 pad;
+	__u32 match;		/* warden daemon: WD_MATCH_* kinds the policy's "match" lists */
 };
 
 /*
@@ -126,6 +126,7 @@ enum wd_proc {
 	WD_PROC_START = 0,
 	WD_PROC_EXEC = 1,
 	WD_PROC_EXIT = 2,
+	WD_PROC_BIND = 3,	/* warden daemon: bound to the agent at exec ("match") */
 };
 
 /* What a tamper event is about (its "right" field). */
@@ -297,5 +298,27 @@ enum wd_attach_mode {
 	WD_ATTACH_TREE = 1,	/* --pid: the process, its threads and descendants */
 	WD_ATTACH_CGROUP = 2,	/* --cgroup: every task in the cgroup or below it */
 };
+
+/*
+ * warden daemon: binding a process to an agent when it execs (the policy's
+ * "match"). A policy listing exe paths is found by the program's path (a
+ * node tree like a policy's, whose exec verdict's rule field holds the
+ * agent id); one listing cgroups but no exe by the cgroup; one listing only
+ * uids by the uid. The kinds a policy lists are ANDed: the other kinds
+ * are then checked under the agent's own keys.
+ */
+#define WD_MATCH_EXE 0x1
+#define WD_MATCH_CGROUP 0x2
+#define WD_MATCH_UID 0x4
+
+#define WD_MATCH_CLAIM 0xffffffffu	/* wd_match_key.agent: which agent claims the value */
+
+struct wd_match_key {
+	__u32 kind;		/* WD_MATCH_CGROUP or WD_MATCH_UID */
+	__u32 agent;		/* WD_MATCH_CLAIM, or the agent whose list is checked */
+	__u64 value;		/* cgroup id (its directory's inode number), or uid */
+};
+
+#define WD_MATCH_MAX 65536	/* entries in the match map */
 
 #endif /* WARDEN_H */

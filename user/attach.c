@@ -37,10 +37,14 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <bpf/libbpf.h>
+
+#include <cjson/cJSON.h>
 
 #include "cgroup.h"
 #include "commands.h"
+#include "daemon.h"
 #include "event.h"
 #include "lsm.h"
 #include "mxc.h"
@@ -57,6 +61,8 @@ struct attach {
 	pid_t pid;
 	bool audit;
 	bool allow_partial;
+	bool foreground;	/* --foreground: never hand the attach to a daemon */
+	const char *control;	/* the daemon's control socket */
 
 	struct policy policy;
 	struct compiled compiled;
@@ -86,12 +92,14 @@ static const char attach_usage[] =
 	"with --cgroup, every process of a cgroup v2 (a container, a systemd unit),\n"
 	"those there now and those forked or moved into it later.\n"
 	"\n"
+	"When a warden daemon runs, the attach is handed to it once it holds: warden\n"
+	"prints the instance and exits 0, and the confinement lasts until 'warden\n"
+	"detach INSTANCE' (with --pid, or until every process of the tree has\n"
+	"exited); the daemon reports its events. Otherwise, or with --foreground,\n"
 	"warden stays in the foreground, reporting events, until SIGINT or SIGTERM:\n"
 	"then it detaches and the processes run unconfined again (--pid: back in the\n"
 	"cgroup they came from). With --pid it also ends when every process of the\n"
-	"tree has exited. If warden is killed (SIGKILL), the confinement ends with it.\n"
-	"(A future warden daemon will take attaches over, so that they persist until\n"
-	"'warden detach'.)\n"
+	"tree has exited. A foreground attach ends with warden, even by SIGKILL.\n"
 	"\n"
 	"  -p, --policy FILE   policy (version 1 JSON, or MXC); required\n"
 	"      --pid PID       the process tree to confine\n"
@@ -102,6 +110,8 @@ static const char attach_usage[] =
 	"      --allow-partial with --cgroup: attach even when this kernel can enforce\n"
 	"                      only the network rules (no BPF LSM); what is not\n"
 	"                      enforced is listed\n"
+	"      --foreground    stay in the foreground even when a daemon runs\n"
+	"      --control PATH  the daemon's control socket (default " WARDEN_CONTROL ")\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 after a detach (signal) or when the tree has exited; 1 if\n"
@@ -113,7 +123,8 @@ static const char attach_usage[] =
 	"  warden attach --policy p.json --cgroup system.slice/agent.service \\\n"
 	"                --events /var/log/agent.jsonl\n"
 	"  warden attach --policy p.json --pid \"$(pgrep -o agent)\" --audit &\n"
-	"  kill -TERM %1        # detach\n";
+	"  kill -TERM %1        # detach (foreground)\n"
+	"  warden detach 3f2a9c0d1e4b   # detach (handed to the daemon)\n";
 
 static int parse_args(struct attach *a, int argc, char **argv)
 {
@@ -124,6 +135,8 @@ static int parse_args(struct attach *a, int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "allow-partial", no_argument, NULL, 'P' },
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -154,6 +167,12 @@ static int parse_args(struct attach *a, int argc, char **argv)
 			break;
 		case 'P':
 			a->allow_partial = true;
+			break;
+		case 'F':
+			a->foreground = true;
+			break;
+		case 'C':
+			a->control = optarg;
 			break;
 		case 'h':
 			fputs(attach_usage, stdout);
@@ -413,6 +432,8 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (event_format(&a->out, data, size, &a->ai, a->boot_offset))
 		pr_warn("dropped a malformed event record (%zu bytes)\n", size);
+	if (a->out.len >= (1u << 20))	/* a flood: write as we go (see run.c) */
+		flush_out(a);
 	return 0;
 }
 
@@ -673,6 +694,119 @@ static void cleanup(struct attach *a)
 		close(a->events_fd);
 }
 
+/* ---- handing the attach to the daemon --------------------------------- */
+
+/*
+ * Pin what holds the attach (links, the iterator, the event ring buffer and
+ * counters) and tell the daemon where: it reports the events, sweeps a
+ * cgroup for threads moved in, and undoes the attach on `warden detach`.
+ * Returns 0 once the daemon has it, 1 if no daemon runs, -errno on failure
+ * (then nothing is pinned and the attach stays ours).
+ */
+static int handoff(struct attach *a)
+{
+	char dir[PATH_MAX], buf[4096];
+	cJSON *req, *resp, *ok;
+	char *text;
+	ssize_t n;
+	int fd, ret;
+
+	if (a->foreground || !a->skel)
+		return 1;
+	if (access(a->control, F_OK))
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/attach-%s", WARDEN_BPFFS, a->instance);
+	ret = lsm_pin(a->skel, dir);
+	if (!ret && a->net)
+		ret = net_pin(a->net, dir);
+	if (!ret)
+		ret = lsm_pin_events(a->skel, dir);
+	if (ret) {
+		pr_warn("attach: cannot pin the attach for the daemon in %s: %s; staying in the foreground\n",
+			dir, strerror(-ret));
+		goto unpin;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "adopt");
+	cJSON_AddStringToObject(req, "instance", a->instance);
+	cJSON_AddStringToObject(req, "dir", dir);
+	cJSON_AddStringToObject(req, "agent", a->policy.name);
+	if (a->policy.identity)
+		cJSON_AddStringToObject(req, "identity", a->policy.identity);
+	cJSON_AddStringToObject(req, "policy_sha256", a->policy.sha256);
+	cJSON_AddStringToObject(req, "policy_file", a->policy.file);
+	cJSON_AddStringToObject(req, "mode", a->pid ? "pid" : "cgroup");
+	cJSON_AddNumberToObject(req, "pid", a->pid);
+	cJSON_AddStringToObject(req, "cgroup", a->cgroup);
+	cJSON_AddStringToObject(req, "home", a->home);
+	cJSON_AddBoolToObject(req, "own_cgroup", a->own_cgroup);
+	cJSON_AddNumberToObject(req, "lost_reported", (double)a->lost_reported);
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	drain(a);
+	fd = control_request(a->control, text);
+	free(text);
+	if (fd < 0) {
+		ret = fd;
+		goto unpin;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	resp = cJSON_Parse(buf);
+	ok = resp ? cJSON_GetObjectItem(resp, "ok") : NULL;
+	if (!cJSON_IsTrue(ok)) {
+		cJSON *err = resp ? cJSON_GetObjectItem(resp, "error") : NULL;
+
+		pr_warn("attach: the daemon did not take the attach (%s); staying in the foreground\n",
+			cJSON_IsString(err) ? err->valuestring : buf);
+		cJSON_Delete(resp);
+		ret = -EPROTO;
+		goto unpin;
+	}
+	cJSON_Delete(resp);
+	pr_warn("attach: handed to the daemon: instance %s stays confined until 'warden detach %s'%s\n",
+		a->instance, a->instance, a->pid ? " or until the tree has exited" : "");
+	return 0;
+
+unpin:
+	/* Nothing pinned stays: the attach is still ours alone. */
+	{
+		struct dirent *e;
+		DIR *dp = opendir(dir);
+		char path[PATH_MAX * 2];
+
+		while (dp && (e = readdir(dp))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		if (dp)
+			closedir(dp);
+		rmdir(dir);
+	}
+	return ret;
+}
+
+/* After a handoff: let go of our file descriptors; the pins hold everything. */
+static void release(struct attach *a)
+{
+	if (a->rb)
+		ring_buffer__free(a->rb);
+	if (a->net)
+		net_unload(a->net);
+	if (a->skel)
+		lsm_unload(a->skel);
+	compiled_free(&a->compiled);
+	net_compiled_free(&a->net_compiled);
+	policy_free(&a->policy);
+	free(a->sweep.tgids);
+	sb_free(&a->out);
+	if (a->events_fd > 2)
+		close(a->events_fd);
+}
+
 /* One tick of the foreground loop: false when the attach has nothing left to confine. */
 static bool tick(struct attach *a, uint64_t *threads_seen, uint64_t *failed_seen)
 {
@@ -733,7 +867,7 @@ static int supervise(struct attach *a, int sfd)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct attach a = { .events_fd = -1 };
+	struct attach a = { .events_fd = -1, .control = WARDEN_CONTROL };
 	sigset_t mask;
 	int sfd, status;
 
@@ -757,6 +891,10 @@ int cmd_attach(int argc, char **argv)
 	if (prepare(&a)) {
 		drain(&a);
 		status = EXIT_FAIL;
+	} else if (handoff(&a) == 0) {
+		close(sfd);
+		release(&a);
+		return EXIT_OK;
 	} else {
 		status = supervise(&a, sfd);
 	}

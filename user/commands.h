@@ -8,5 +8,10 @@ int cmd_doctor(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 #endif

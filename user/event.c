@@ -164,7 +164,7 @@ static bool event_valid(const struct wd_event *ev, size_t size)
 		return ev->right <= WD_NET_UNIX && ev->proto <= WD_PROTO_OTHER &&
 		       ev->path_len == 0;
 	case WD_EV_PROC:
-		return ev->right <= WD_PROC_EXIT;
+		return ev->right <= WD_PROC_BIND;
 	}
 	return false;
 }
@@ -271,7 +271,7 @@ static void put_network(struct sbuf *sb, const struct wd_event *ev)
 
 static void put_process(struct sbuf *sb, const struct wd_event *ev)
 {
-	static const char *const actions[] = { "start", "exec", "exit" };
+	static const char *const actions[] = { "start", "exec", "exit", "bind" };
 
 	sb_puts(sb, ",\"event\":\"process\"");
 	put_str(sb, "action", actions[ev->right]);
@@ -387,5 +387,19 @@ void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *
 	} else {
 		sb_puts(sb, ",\"decision\":\"deny\",\"rule\":\"network.hosts\",\"reason\":\"no host rule allows this name: refused, not forwarded\"");
 	}
+	put_tail(sb, ai);
+}
+
+void event_format_policy(struct sbuf *sb, const struct agent_info *ai, const char *action,
+			 const char *file, const char *error, const char *reason, int64_t realtime_ns)
+{
+	put_agent(sb, ai, realtime_ns);
+	put_lit(sb, ",\"event\":\"policy\"");
+	put_str(sb, "action", action);
+	put_str(sb, "file", file);
+	if (error)
+		put_str(sb, "error", error);
+	if (reason)
+		put_str(sb, "reason", reason);
 	put_tail(sb, ai);
 }

@@ -57,4 +57,14 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
 		      unsigned qtype, long rule, int64_t realtime_ns);
 
+/*
+ * {"event":"policy","action":...,"file":...} from the daemon: a policy file
+ * was "loaded", "reloaded", "rejected" (@error says why; the previous
+ * version stays in force) or "removed"; an attach handed to the daemon was
+ * "attached" or "detached" (@reason says why). @error, @reason may be NULL.
+ */
+void event_format_policy(struct sbuf *sb, const struct agent_info *ai, const char *action,
+			 const char *file, const char *error, const char *reason,
+			 int64_t realtime_ns);
+
 #endif

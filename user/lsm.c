@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -91,7 +93,8 @@ void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst)
 	*burst = *per_cpu;
 }
 
-int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, struct sbuf *why)
+static int lsm_open_configure(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o,
+			      struct sbuf *why)
 {
 	struct lsm_bpf *skel;
 	int err;
@@ -112,8 +115,17 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 		err = bpf_map__set_max_entries(skel->maps.inodes, nodes ? nodes : 1);
 	if (err) {
 		sb_printf(why, "cannot size the policy map: %s", strerror(-err));
-		goto err_destroy;
+		lsm_bpf__destroy(skel);
+		return err;
 	}
+	*out = skel;
+	return 0;
+}
+
+static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
+{
+	int err;
+
 	if (verbose >= 2)
 		want_verifier_stats(skel->obj);
 	err = lsm_bpf__load(skel);
@@ -126,20 +138,239 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 					  "\"bpf\" in its LSM list; if it is listed, trampolines are "
 					  "disabled here and enforcement needs another kernel; otherwise " LSM_FIX
 					: "run 'warden doctor' and 'warden -v run ...' for details");
-		goto err_destroy;
+		return err;
 	}
 	err = lsm_bpf__attach(skel);
 	if (err) {
 		sb_printf(why, "cannot attach the BPF LSM programs (%s); %s", strerror(-err),
 			  LSM_FIX);
-		goto err_destroy;
+		return err;
+	}
+	return 0;
+}
+
+int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, struct sbuf *why)
+{
+	struct lsm_bpf *skel;
+	int err;
+
+	err = lsm_open_configure(&skel, nodes, o, why);
+	if (err)
+		return err;
+	/* warden run and attach never bind at exec: the daemon's programs do. */
+	bpf_program__set_autoload(skel->progs.wd_bind_exec, false);
+	err = lsm_load_attach(skel, why);
+	if (err) {
+		lsm_bpf__destroy(skel);
+		return err;
 	}
 	*out = skel;
 	return 0;
+}
 
-err_destroy:
-	lsm_bpf__destroy(skel);
-	return err;
+/* ---- the daemon's pinned state ------------------------------------------- */
+
+/*
+ * The daemon's maps live in @dir/maps (bpffs refuses dots in names: "." of
+ * ".bss" becomes "_"). The read-only data is per load; everything else,
+ * .bss included, is the state that outlives a daemon.
+ */
+static bool map_persists(const struct bpf_map *m)
+{
+	return !bpf_map__is_internal(m) || strstr(bpf_map__name(m), ".bss");
+}
+
+static void map_pin_path(const struct bpf_map *m, const char *dir, char *path, size_t size)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s", bpf_map__name(m));
+	for (char *c = name; *c; c++)
+		if (*c == '.')
+			*c = '_';
+	snprintf(path, size, "%s/maps/%s", dir, name);
+}
+
+/* A pinned map of another warden build would be misread: refuse it. */
+static int check_compatible(struct bpf_map *m, int fd, const char *path, struct sbuf *why)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m)) {
+		sb_printf(why, "the pinned map %s does not fit this build of warden (type %u key %u value %u, expected %u %u %u): it was left by another version; stop its agents and remove %s/.. with 'warden daemon --reset', or run the matching warden",
+			  path, info.type, info.key_size, info.value_size, bpf_map__type(m),
+			  bpf_map__key_size(m), bpf_map__value_size(m), path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int reuse_pinned_maps(struct lsm_bpf *skel, const char *dir, bool *adopted,
+			     struct sbuf *why)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int fd, err;
+
+	*adopted = false;
+	bpf_object__for_each_map(m, skel->obj) {
+		if (!map_persists(m))
+			continue;
+		map_pin_path(m, dir, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			sb_printf(why, "cannot open the pinned map %s: %s", path, strerror(-err));
+			return err;
+		}
+		err = check_compatible(m, fd, path, why);
+		if (!err)
+			err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err) {
+			if (!why->len)
+				sb_printf(why, "cannot reuse the pinned map %s: %s", path,
+					  strerror(-err));
+			return err;
+		}
+		*adopted = true;
+	}
+	return 0;
+}
+
+static int pin_new_maps(struct lsm_bpf *skel, const char *dir, struct sbuf *why)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/maps", dir);
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		err = -errno;
+		sb_printf(why, "cannot create %s: %s", path, strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_map(m, skel->obj) {
+		if (!map_persists(m))
+			continue;
+		map_pin_path(m, dir, path, sizeof(path));
+		if (!access(path, F_OK))
+			continue;	/* reused */
+		err = bpf_obj_pin(bpf_map__fd(m), path);
+		if (err) {
+			err = -errno;
+			sb_printf(why, "cannot pin %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void remove_pin_dir(const char *dir)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/*
+ * Pin this load's links as @dir/links-<gen>, then drop every other
+ * generation's: the old programs are detached only once the new ones hold
+ * (for a moment both judge, with the same maps: the same decisions).
+ */
+static int pin_generation(struct lsm_bpf *skel, const char *dir, struct sbuf *why)
+{
+	char links[PATH_MAX], old[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d;
+	int err;
+
+	snprintf(links, sizeof(links), "%s/links-%lld-%d", dir, (long long)time(NULL), getpid());
+	err = pin_skeleton_links(skel->skeleton, links);
+	if (err) {
+		sb_printf(why, "cannot pin the programs' links in %s: %s", links, strerror(-err));
+		return err;
+	}
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "links-", 6))
+			continue;
+		snprintf(old, sizeof(old), "%s/%s", dir, e->d_name);
+		if (strcmp(old, links))
+			remove_pin_dir(old);
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const struct lsm_opts *o,
+		    bool *adopted, struct sbuf *why)
+{
+	struct lsm_bpf *skel;
+	int err;
+
+	if (mkdir(WARDEN_BPFFS, 0700) && errno != EEXIST) {
+		err = -errno;
+		sb_printf(why, "cannot create %s: %s", WARDEN_BPFFS, strerror(-err));
+		return err;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		sb_printf(why, "cannot create %s: %s", dir, strerror(-err));
+		return err;
+	}
+	err = lsm_open_configure(&skel, nodes, o, why);
+	if (err)
+		return err;
+	err = reuse_pinned_maps(skel, dir, adopted, why);
+	if (!err)
+		err = lsm_load_attach(skel, why);
+	if (!err)
+		err = pin_new_maps(skel, dir, why);
+	if (!err)
+		err = pin_generation(skel, dir, why);
+	if (err) {
+		lsm_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* End what a daemon left: its programs detach, its maps (and every mark) go. */
+int lsm_remove_pinned(const char *dir)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		remove_pin_dir(path);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
 }
 
 void lsm_unload(struct lsm_bpf *skel)
@@ -287,6 +518,19 @@ void unpin_skeleton_links(const struct bpf_object_skeleton *sk)
 	for (int i = 0; i < sk->prog_cnt; i++)
 		if (*sk->progs[i].link)
 			bpf_link__unpin(*sk->progs[i].link);
+}
+
+int lsm_pin_events(struct lsm_bpf *skel, const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/map_events", dir);
+	if (bpf_obj_pin(bpf_map__fd(skel->maps.events), path))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/map_counters", dir);
+	if (bpf_obj_pin(bpf_map__fd(skel->maps.counters), path))
+		return -errno;
+	return 0;
 }
 
 int lsm_pin(struct lsm_bpf *skel, const char *dir)

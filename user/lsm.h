@@ -49,6 +49,8 @@ uint64_t map_counter(int fd, uint32_t which);
 #define WARDEN_BPFFS "/sys/fs/bpf/warden"
 int lsm_pin(struct lsm_bpf *skel, const char *dir);
 void lsm_unpin(struct lsm_bpf *skel, const char *dir);
+/* Also pin the event ring buffer and the counters (map_events, map_counters): an attach handed to the daemon. */
+int lsm_pin_events(struct lsm_bpf *skel, const char *dir);
 
 /* Pin every attached link of a skeleton as @dir/<program>; unpin them. */
 struct bpf_object_skeleton;
@@ -82,5 +84,15 @@ int lsm_attach_begin(struct lsm_bpf *skel, const struct lsm_attach_target *t);
 /* Run the task iterator once: mark the unmarked members. */
 int lsm_attach_sweep(struct lsm_bpf *skel, struct lsm_sweep *out);
 void lsm_attach_end(struct lsm_bpf *skel);
+
+/*
+ * warden daemon: load and attach the LSM programs with the maps pinned in
+ * @dir/maps (created and pinned when absent; *adopted tells which), pin the
+ * links as a new generation and drop the older ones.
+ */
+int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const struct lsm_opts *o,
+		    bool *adopted, struct sbuf *why);
+/* Remove a daemon's pins: its programs detach and its agents run free. */
+int lsm_remove_pinned(const char *dir);
 
 #endif

@@ -595,10 +595,151 @@ static void parse_presets(struct parser *ps, const cJSON *arr, struct policy *p)
 	}
 }
 
+/* ---- match (warden daemon) --------------------------------------------- */
+
+static struct match_entry *match_add(struct parser *ps, const cJSON *item, struct match_entry **arr,
+				     size_t *n)
+{
+	struct match_entry *e;
+
+	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	e = &(*arr)[(*n)++];
+	memset(e, 0, sizeof(*e));
+	jsonpos_value(ps->jp, item, &e->line, &e->col);
+	return e;
+}
+
+static void parse_match_exe(struct parser *ps, const cJSON *item, size_t i, struct policy *p)
+{
+	char *path;
+	bool subtree;
+
+	if (!cJSON_IsString(item)) {
+		perr(ps, item, "match.exe[%zu] must be a path, not %s", i, type_name(item));
+		return;
+	}
+	path = expand(ps, item, item->valuestring);
+	if (!path)
+		return;
+	if (!check_path(ps, item, path, &subtree)) {
+		free(path);
+		return;
+	}
+	match_add(ps, item, &p->match_exe, &p->nmatch_exe)->path = path;
+	p->match_exe[p->nmatch_exe - 1].subtree = subtree;
+}
+
+static void parse_match_cgroup(struct parser *ps, const cJSON *item, size_t i, struct policy *p)
+{
+	const char *s;
+	size_t len;
+
+	if (!cJSON_IsString(item)) {
+		perr(ps, item, "match.cgroups[%zu] must be a cgroup path, not %s", i, type_name(item));
+		return;
+	}
+	s = item->valuestring;
+	while (*s == '/')
+		s++;
+	len = strlen(s);
+	while (len && s[len - 1] == '/')
+		len--;
+	if (!len) {
+		perr(ps, item, "match.cgroups[%zu] is the root cgroup: that would bind every process of the machine; name a cgroup below it (e.g. \"system.slice/agent.service\")",
+		     i);
+		return;
+	}
+	if (len >= WD_PATH_MAX || strstr(item->valuestring, "//") ||
+	    strstr(item->valuestring, "/../") || !strncmp(s, "../", 3) || !strcmp(s, "..") ||
+	    (len >= 3 && !strncmp(s + len - 3, "/..", 3))) {
+		perr(ps, item, "match.cgroups[%zu]: \"%s\" is not a normalised cgroup path (relative to the cgroup2 mount, e.g. \"system.slice/agent.service\")",
+		     i, item->valuestring);
+		return;
+	}
+	{
+		char *c = xmalloc(len + 1);
+
+		memcpy(c, s, len);
+		c[len] = '\0';
+		match_add(ps, item, &p->match_cgroups, &p->nmatch_cgroups)->path = c;
+	}
+}
+
+static void parse_match_uid(struct parser *ps, const cJSON *item, size_t i, struct policy *p)
+{
+	struct passwd *pw;
+	double d;
+
+	if (cJSON_IsNumber(item)) {
+		d = item->valuedouble;
+		if (d < 0 || d >= 4294967295.0 || d != (double)(uint32_t)d) {
+			perr(ps, item, "match.uids[%zu]: %g is not a uid (an integer from 0 to 4294967294)",
+			     i, d);
+			return;
+		}
+		match_add(ps, item, &p->match_uids, &p->nmatch_uids)->uid = (uint32_t)d;
+		return;
+	}
+	if (!cJSON_IsString(item)) {
+		perr(ps, item, "match.uids[%zu] must be a uid or a user name, not %s", i,
+		     type_name(item));
+		return;
+	}
+	pw = getpwnam(item->valuestring);
+	if (!pw) {
+		perr(ps, item, "match.uids[%zu]: no user \"%s\" on this machine", i, item->valuestring);
+		return;
+	}
+	match_add(ps, item, &p->match_uids, &p->nmatch_uids)->uid = pw->pw_uid;
+}
+
+static void parse_match_list(struct parser *ps, const cJSON *sec, const char *key, struct policy *p,
+			     void (*one)(struct parser *, const cJSON *, size_t, struct policy *))
+{
+	const cJSON *arr = get(sec, key);
+	size_t i = 0;
+
+	if (!arr)
+		return;
+	if (!cJSON_IsArray(arr)) {
+		perr(ps, arr, "match.%s must be an array, not %s", key, type_name(arr));
+		return;
+	}
+	if (!arr->child)
+		perr(ps, arr, "match.%s is empty: it would match nothing; leave it out instead", key);
+	for (const cJSON *it = arr->child; it; it = it->next)
+		one(ps, it, i++, p);
+}
+
+static void parse_match_section(struct parser *ps, const cJSON *sec, struct policy *p)
+{
+	static const char *const keys[] = { "exe", "cgroups", "uids", NULL };
+
+	if (!cJSON_IsObject(sec)) {
+		perr(ps, sec, "match must be an object, not %s", type_name(sec));
+		return;
+	}
+	check_keys(ps, sec, "match", keys);
+	if (!sec->child) {
+		perr(ps, sec, "match is empty: give at least one of exe, cgroups, uids");
+		return;
+	}
+	p->has_match = true;
+	parse_match_list(ps, sec, "exe", p, parse_match_exe);
+	parse_match_list(ps, sec, "cgroups", p, parse_match_cgroup);
+	parse_match_list(ps, sec, "uids", p, parse_match_uid);
+	if (p->nmatch_uids && !p->nmatch_exe && !p->nmatch_cgroups)
+		for (size_t i = 0; i < p->nmatch_uids; i++)
+			if (p->match_uids[i].uid == 0) {
+				perr(ps, get(sec, "uids"), "match.uids alone with uid 0 would bind every program root runs, the daemon's own helpers included; combine it with exe or cgroups");
+				break;
+			}
+}
+
 static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 {
 	static const char *const keys[] = { "version", "name", "identity", "mode", "file",
-					    "network", "presets", NULL };
+					    "network", "presets", "match", NULL };
 	static const char *const modes[] = { "enforce", "audit", NULL };
 	const cJSON *v;
 
@@ -659,6 +800,9 @@ static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 		parse_network_section(ps, v, p);
 	if (p->has_network && !p->net_abstract_unix)
 		p->no_abstract_unix = true;
+	v = get(root, "match");
+	if (v)
+		parse_match_section(ps, v, p);
 }
 
 int policy_parse(const char *file, const char *text, size_t len, const struct policy_env *env,
@@ -763,6 +907,13 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		free(p->rules[i].path);
 	free(p->rules);
+	for (size_t i = 0; i < p->nmatch_exe; i++)
+		free(p->match_exe[i].path);
+	for (size_t i = 0; i < p->nmatch_cgroups; i++)
+		free(p->match_cgroups[i].path);
+	free(p->match_exe);
+	free(p->match_cgroups);
+	free(p->match_uids);
 	free(p->file);
 	free(p->name);
 	free(p->identity);

@@ -87,8 +87,22 @@ struct policy {
 	struct net_rule *net_rules;
 	size_t nnet;
 	char *unenforceable;	/* why run must refuse this policy (MXC parts not translated), or NULL */
+	bool has_match;		/* the policy has a "match" section */
+	struct match_entry *match_exe, *match_cgroups, *match_uids;
+	size_t nmatch_exe, nmatch_cgroups, nmatch_uids;
 	char **notes;		/* MXC: "FILE:LINE:COL: ..." for fields Warden cannot honour */
 	size_t nnotes;
+};
+
+/*
+ * "match" (warden daemon): which processes the daemon binds to the policy
+ * when they exec. Kinds are ANDed, the entries of one kind ORed.
+ */
+struct match_entry {
+	char *path;		/* exe: absolute, normalised; cgroups: under the cgroup2 mount, no leading '/' */
+	bool subtree;		/* exe written with a trailing '/': every program below */
+	uint32_t uid;		/* uids: the uid (a user name is resolved at load) */
+	int line, col;		/* where the entry is, for messages about it */
 };
 
 /* Values for ${CWD} and ${HOME}. */

@@ -295,6 +295,12 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (event_format(&r->out, data, size, &r->ai, r->boot_offset))
 		pr_warn("dropped a malformed event record (%zu bytes)\n", size);
+	/*
+	 * Under a flood, ring_buffer__consume() keeps going while records
+	 * arrive: write every MiB rather than hold every line until it ends.
+	 */
+	if (r->out.len >= (1u << 20))
+		flush_out(r);
 	return 0;
 }
 

@@ -62,7 +62,7 @@ expect "ProtectSystem=strict" strict "$(key ProtectSystem)"
 expect "ReadWritePaths: pins, cgroups, run and log directories" \
 	"/sys/fs/bpf /sys/fs/cgroup /run/warden /var/log/warden" "$(key ReadWritePaths)"
 expect "ProtectHome=read-only" read-only "$(key ProtectHome)"
-expect "PrivateTmp=yes" yes "$(key PrivateTmp)"
+expect "PrivateTmp=no: the daemon sees the /tmp its agents see" no "$(key PrivateTmp)"
 expect "NoNewPrivileges=yes" yes "$(key NoNewPrivileges)"
 expect "RestrictAddressFamilies" "AF_UNIX AF_INET AF_INET6 AF_NETLINK" "$(key RestrictAddressFamilies)"
 expect "LockPersonality=yes" yes "$(key LockPersonality)"

@@ -185,7 +185,7 @@ static bool ref_event_valid(const struct wd_event *ev, size_t size)
 		return ev->right <= WD_NET_UNIX && ev->proto <= WD_PROTO_OTHER &&
 		       ev->path_len == 0;
 	case WD_EV_PROC:
-		return ev->right <= WD_PROC_EXIT;
+		return ev->right <= WD_PROC_BIND;
 	}
 	return false;
 }
@@ -274,7 +274,7 @@ static void ref_put_network(struct sbuf *sb, const struct wd_event *ev)
 
 static void ref_put_process(struct sbuf *sb, const struct wd_event *ev)
 {
-	static const char *const actions[] = { "start", "exec", "exit" };
+	static const char *const actions[] = { "start", "exec", "exit", "bind" };
 
 	sb_puts(sb, ",\"event\":\"process\"");
 	ref_put_str(sb, "action", actions[ev->right]);

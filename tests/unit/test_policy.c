@@ -657,12 +657,57 @@ static void t_unknown_keys(void **state)
 {
 	(void)state;
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"netwrok\": {}\n}\n", F ":4:3: ",
-		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network, presets)");
+		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network, presets, match)");
 	/* Line 4 is `  "file": {"defualt": "deny"}`: the key is at column 12. */
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"file\": {\"defualt\": \"deny\"}\n}\n",
 		     F ":4:12: ", "unknown key \"defualt\" in file (known: default, rules, fileless_exec)");
 	expect_rule_error(("{\"path\": \"/a\", \"allow\": [\"read\"], \"audti\": true}"), F ":6:41: ",
 		     "unknown key \"audti\" in file.rules[0] (known: path, allow, deny, audit)");
+}
+
+/* "match" (warden daemon): exe paths, cgroups, uids, with positions kept for the daemon's messages. */
+static void t_match_section(void **state)
+{
+	struct result r;
+
+	(void)state;
+	expect_ok("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"exe\": [\"/usr/bin/agent\", \"/opt/agents/\"],\n"
+		  "  \"cgroups\": [\"/system.slice/agent.service/\"], \"uids\": [1000, \"root\"]}}\n", &r);
+	assert_true(r.p.has_match);
+	assert_int_equal(r.p.nmatch_exe, 2);
+	assert_string_equal(r.p.match_exe[0].path, "/usr/bin/agent");
+	assert_false(r.p.match_exe[0].subtree);
+	assert_string_equal(r.p.match_exe[1].path, "/opt/agents");
+	assert_true(r.p.match_exe[1].subtree);
+	assert_int_equal(r.p.match_exe[1].line, 2);
+	assert_int_equal(r.p.match_exe[1].col, 38);
+	assert_int_equal(r.p.nmatch_cgroups, 1);
+	assert_string_equal(r.p.match_cgroups[0].path, "system.slice/agent.service");
+	assert_int_equal(r.p.nmatch_uids, 2);
+	assert_int_equal(r.p.match_uids[0].uid, 1000);
+	assert_int_equal(r.p.match_uids[1].uid, 0);
+	result_free(&r);
+
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"exe\": [\"bin/agent\"]}}\n",
+		     F ":2:20: ", "path \"bin/agent\" is not absolute");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"exe\": \"/bin/a\"}}\n",
+		     F ":2:19: ", "match.exe must be an array, not a string");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"cgroups\": [\"/\"]}}\n",
+		     F ":2:24: ", "match.cgroups[0] is the root cgroup");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"cgroups\": [\"a/../b\"]}}\n",
+		     F ":2:24: ", "not a normalised cgroup path");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"uids\": [-1]}}\n",
+		     F ":2:21: ", "match.uids[0]: -1 is not a uid");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"uids\": [\"no-such-user-here\"]}}\n",
+		     F ":2:21: ", "no user \"no-such-user-here\" on this machine");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"uids\": [0]}}\n",
+		     F ":2:20: ", "match.uids alone with uid 0");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {}}\n",
+		     F ":2:11: ", "match is empty");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"exe\": []}}\n",
+		     F ":2:19: ", "match.exe is empty");
+	expect_error("{\"version\": 1, \"name\": \"m\",\n \"match\": {\"exes\": [\"/a\"]}}\n",
+		     F ":2:12: ", "unknown key \"exes\" in match (known: exe, cgroups, uids)");
 }
 
 static void t_duplicate_keys(void **state)
@@ -1153,6 +1198,7 @@ int main(void)
 		cmocka_unit_test(t_not_an_object),
 		cmocka_unit_test(t_version),
 		cmocka_unit_test(t_unknown_keys),
+		cmocka_unit_test(t_match_section),
 		cmocka_unit_test(t_duplicate_keys),
 		cmocka_unit_test(t_wrong_types_top),
 		cmocka_unit_test(t_wrong_types_file),

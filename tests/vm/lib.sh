@@ -35,3 +35,12 @@ policy() {
  "file": {"rules": [$2]}}
 J
 }
+
+# since FILE LINE: the lines of FILE after line LINE
+since() { tail -n +$(($2 + 1)) $1; }
+# only WANT TEXT: "WANT xN" when every line of TEXT is WANT, else the odd lines
+only() {
+	_n=$(echo "$2" | grep -c .)
+	_odd=$(echo "$2" | grep -v "$1" | sort | uniq -c | head -3 | tr -s ' \n' ' ')
+	if [ "$_n" -gt 0 ] && [ -z "$_odd" ]; then echo "$1 all"; else echo "n=$_n odd:$_odd"; fi
+}

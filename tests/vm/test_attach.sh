@@ -31,14 +31,6 @@ attach_stop() {
 	wait $AP
 	AST=$?
 }
-# since FILE LINE: the lines of FILE after line LINE
-since() { tail -n +$(($2 + 1)) $1; }
-# only WANT TEXT: "WANT xN" when every line of TEXT is WANT, else the odd lines
-only() {
-	_n=$(echo "$2" | grep -c .)
-	_odd=$(echo "$2" | grep -v "$1" | sort | uniq -c | head -3 | tr -s ' \n' ' ')
-	if [ "$_n" -gt 0 ] && [ -z "$_odd" ]; then echo "$1 all"; else echo "n=$_n odd:$_odd"; fi
-}
 killtree() { for p in "$@"; do pkill -P $p 2>/dev/null; kill $p 2>/dev/null; done; }
 
 # --- a tree that forks in a tight loop, with double forks, and reads itself

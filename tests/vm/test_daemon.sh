@@ -1,0 +1,244 @@
+# warden daemon (issue 5): binding at exec by exe, uid and cgroup; hot
+# reload under load; a bad file changes nothing; kill -9 keeps enforcement
+# and the next daemon adopts the state, drains, and counts what was lost;
+# the control socket; metrics; --reset ends it all.
+scratch
+D=$S/policies
+mkdir -p $D $S/secret $S/other $S/bin
+echo key >$S/secret/key
+echo x >$S/other/x
+chmod -R a+rX $S
+EV=$S/events.jsonl
+
+# The agent: tries both files forever, one line per try. `read` is a shell
+# builtin: the opens are the script's own. A pause per try keeps the
+# events file small enough to grep under TCG.
+cat >$S/bin/agent <<EOF
+#!/bin/sh
+while :; do
+	if read x <$S/secret/key 2>/dev/null; then echo "S ok"; else echo "S no"; fi
+	if read x <$S/other/x 2>/dev/null; then echo "O ok"; else echo "O no"; fi
+	sleep 0.02
+done
+EOF
+chmod 755 $S/bin/agent
+cp $S/bin/agent $S/bin/tree	# the same, not matched: attached later
+
+# v1 denies both directories, v2 only the secret.
+v1() {
+	cat <<EOF
+{"version": 1, "name": "daemon-agent", "identity": "spiffe://warden.test/daemon",
+ "match": {"exe": ["$S/bin/agent"]},
+ "file": {"rules": [{"path": "$S/secret/", "deny": ["read"]},
+                    {"path": "$S/other/", "deny": ["read"]}]}}
+EOF
+}
+v2() {
+	cat <<EOF
+{"version": 1, "name": "daemon-agent", "identity": "spiffe://warden.test/daemon",
+ "match": {"exe": ["$S/bin/agent"]},
+ "file": {"rules": [{"path": "$S/secret/", "deny": ["read"]}]}}
+EOF
+}
+# put NAME: stdin becomes DIR/NAME atomically (write, then rename)
+put() { cat >$D/.$1.tmp && mv $D/.$1.tmp $D/$1; }
+# policy_events: how many policy events the daemon wrote
+policy_events() { grep -c '"event":"policy"' $EV 2>/dev/null || echo 0; }
+# wait_policy_events N: until there are more than N
+wait_policy_events() {
+	_i=0
+	while [ "$(policy_events)" -le "$1" ] && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+daemon_start() {
+	_log=$1
+	shift
+	$W daemon --policy-dir $D --events $EV "$@" 2>$_log &
+	DP=$!
+	_i=0
+	while [ $_i -lt 900 ]; do
+		grep -q 'daemon: enforcing' $_log && return 0
+		kill -0 $DP 2>/dev/null || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# st: status --json without white space
+st() { $W status --json | tr -d ' \t\n'; }
+json_sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+$W daemon --reset >/dev/null 2>&1
+v1 | put agent.json
+SHA1=$(json_sha $D/agent.json)
+if daemon_start $S/d1.log --ringbuf-size 16384 --metrics 127.0.0.1:9464; then
+	ok "daemon: starts with a policy directory"
+else
+	fail "daemon: starts: $(cat $S/d1.log)"
+fi
+expect "daemon: loaded the policy (log)" 1 "$(grep -c 'loaded agent.json' $S/d1.log)"
+expect "daemon: a second daemon is refused" 1 "$(status $W daemon --policy-dir $D --control $S/other.sock)"
+$W daemon --policy-dir $D --control $S/other.sock 2>$S/d-second.log
+expect_match "daemon: the refusal says why" 'another warden daemon runs \(pid [0-9]+' "$(cat $S/d-second.log)"
+
+# Binding at exec, by path: the first open of the new program is judged.
+$S/bin/agent >$S/loop.log 2>/dev/null &
+AGP=$!
+_i=0
+while [ "$(grep -c . $S/loop.log)" -lt 20 ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+expect "daemon: bound at exec: the agent's very first open is denied" "S no" "$(head -1 $S/loop.log)"
+expect "daemon: v1 denies the secret" "S no all" "$(only 'S no' "$(grep '^S' $S/loop.log)")"
+expect "daemon: v1 denies the other directory" "O no all" "$(only 'O no' "$(grep '^O' $S/loop.log)")"
+expect "daemon: the same script, not matched, reads" "ok" "$(sh -c "read x <$S/secret/key && echo ok")"
+BIND=$(grep '"action":"bind"' $EV | grep "\"pid\":$AGP," | head -1)
+expect_match "daemon: a bind event for the agent" '"agent":"daemon-agent".*"event":"process"' "$BIND"
+DENY=$(grep '"decision":"deny"' $EV | grep "$S/secret/key" | head -1)
+expect_match "daemon: deny events carry the policy version" "\"policy_sha256\":\"$SHA1\"" "$DENY"
+expect_match "daemon: deny events carry the identity" '"identity":"spiffe://warden.test/daemon"' "$DENY"
+ST=$(st)
+expect_match "daemon: status --json shows the agent and its version" "\"policy_sha256\":\"$SHA1\"" "$ST"
+expect_match "daemon: status counts the bind" '"bound":[1-9]' "$ST"
+expect_match "daemon: status (text) lists the agent" 'daemon-agent' "$($W status)"
+
+# Hot reload under load: 100 switches, v2 and v1 in turn (v1 last), then v2.
+L0=$(grep -c . $S/loop.log)
+N0=$(policy_events)
+i=1
+while [ $i -le 100 ]; do
+	if [ $((i % 2)) -eq 1 ]; then v2 | put agent.json; else v1 | put agent.json; fi
+	wait_policy_events $((N0 + i - 1))
+	i=$((i + 1))
+done
+expect "daemon: 100 reloads, 100 policy events" 100 "$(($(policy_events) - N0))"
+sleep 1
+L1=$(grep -c . $S/loop.log)
+expect "daemon: no read of the secret succeeded during 100 reloads" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
+expect_match "daemon: the loop ran during the reloads" '^[0-9]*[1-9][0-9][0-9]$' "$((L1 - L0))"
+expect "daemon: v1 in force again: the other directory is denied" "O no all" "$(only 'O no' "$(tail -10 $S/loop.log | grep '^O')")"
+v2 | put agent.json
+wait_policy_events $((N0 + 100))
+sleep 1
+expect_match "daemon: what the new policy allows starts succeeding" 'O ok' "$(tail -20 $S/loop.log)"
+SHA2=$(json_sha $D/agent.json)
+expect_match "daemon: status shows v2 in force" "\"policy_sha256\":\"$SHA2\"" "$(st)"
+expect_match "daemon: reload events say reloaded" '"event":"policy","action":"reloaded","file":"agent.json"' "$(tail -200 $EV | grep '"event":"policy"' | tail -1)"
+
+# A bad file keeps v2 in force.
+N0=$(policy_events)
+L0=$(grep -c . $S/loop.log)
+printf '{"version": 1, "name": "daemon-agent",\n "file": {"rules": [{"path": "relative"}]}}\n' | put agent.json
+wait_policy_events $N0
+REJ=$(grep '"event":"policy"' $EV | tail -1)
+expect_match "daemon: a bad file is rejected (event)" '"action":"rejected","file":"agent.json","error":".*agent.json:2:30: path' "$REJ"
+expect_match "daemon: and logged" 'agent.json rejected, its previous version stays in force' "$(cat $S/d1.log)"
+expect_match "daemon: status still shows v2" "\"policy_sha256\":\"$SHA2\"" "$(st)"
+sleep 1
+expect "daemon: after the bad file, the secret stays denied" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
+expect_match "daemon: after the bad file, v2 still allows the other" 'O ok' "$(tail -10 $S/loop.log)"
+echo '{"version": 1, "name": "x", "match": {"exe": ["/bin/nothing"]}, "network": {"default": "deny"}}' | put net.json
+wait_policy_events $((N0 + 1))
+expect_match "daemon: a policy the daemon cannot fully enforce is refused" '"file":"net.json","error":".*network' "$(grep '"event":"policy"' $EV | tail -1)"
+rm -f $D/net.json
+v2 | put agent.json
+
+# Binding by uid and by cgroup; the control socket is root's.
+echo "{\"version\": 1, \"name\": \"uid-agent\", \"match\": {\"uids\": [4321]}, \"file\": {\"rules\": [{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}]}}" | put uid.json
+mkdir -p /sys/fs/cgroup/wtest-daemon
+echo "{\"version\": 1, \"name\": \"cg-agent\", \"match\": {\"cgroups\": [\"wtest-daemon\"]}, \"file\": {\"rules\": [{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}]}}" | put cg.json
+N0=$(policy_events)
+sleep 1
+expect "daemon: uid match: uid 4321 is bound at exec" EACCES "$($WT as 4321 4321 $WT open $S/secret/key)"
+expect "daemon: uid match: uid 4322 is not" ok "$($WT as 4322 4322 $WT open $S/secret/key)"
+expect "daemon: cgroup match: a process of the cgroup is bound at exec" EACCES \
+	"$(sh -c "echo \$\$ >/sys/fs/cgroup/wtest-daemon/cgroup.procs && exec $WT open $S/secret/key")"
+expect "daemon: the control socket refuses non-root" 1 "$(status $WT as 4322 4322 $W status)"
+rm $D/uid.json
+wait_policy_events $N0
+sleep 0.5
+expect "daemon: a removed policy binds no new process" ok "$($WT as 4321 4321 $WT open $S/secret/key)"
+expect_match "daemon: removal is an event" '"action":"removed","file":"uid.json"' "$(grep '"event":"policy"' $EV | tail -3)"
+
+# Metrics on loopback.
+M=$(wget -q -O - http://127.0.0.1:9464/metrics 2>&1)
+expect_match "daemon: metrics count denials by agent" 'warden_events_total\{agent="daemon-agent",instance="[0-9a-f]+",type="file",decision="deny"\} [1-9]' "$M"
+expect_match "daemon: metrics count reloads" 'warden_reloads_total [1-9][0-9][0-9]' "$M"
+expect_match "daemon: metrics count failures" 'warden_reload_failures_total [1-9]' "$M"
+expect_match "daemon: metrics show map usage" 'warden_map_entries\{map="nodes"\} [1-9]' "$M"
+INST=$(st | grep -o '"agent":"daemon-agent","identity":"[^"]*","instance":"[0-9a-f]*"' | grep -o '"instance":"[0-9a-f]*"')
+
+# warden attach hands the attach to the daemon, which keeps it until warden detach.
+PA=$S/attach.json
+policy $PA "{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}"
+$S/bin/tree >$S/tree.log 2>/dev/null &
+TP=$!
+sleep 1
+expect_match "attach via daemon: before, the tree reads the secret" 'S ok' "$(tail -4 $S/tree.log)"
+$W attach --policy $PA --pid $TP 2>$S/att.log
+expect "attach via daemon: warden attach exits 0 once the daemon has it" 0 "$?"
+ATI=$(grep -o 'instance [0-9a-f]* stays confined' $S/att.log | cut -d' ' -f2)
+expect_match "attach via daemon: it says so, with the instance" '^[0-9a-f]{12}$' "$ATI"
+T0=$(grep -c . $S/tree.log)
+sleep 2
+expect "attach via daemon: the tree is confined after warden attach exited" "S no all" "$(only 'S no' "$(since $S/tree.log $T0 | grep '^S')")"
+expect_match "attach via daemon: status lists the attach" "\"instance\":\"$ATI\"" "$(st)"
+expect_match "attach via daemon: the daemon reports its events" "\"instance\":\"$ATI\".*\"decision\":\"deny\"" "$(grep "\"instance\":\"$ATI\"" $EV | tail -1)"
+mkdir -p /sys/fs/cgroup/wtest-att
+$W attach --policy $PA --cgroup wtest-att 2>$S/att2.log
+CGI=$(grep -o 'instance [0-9a-f]* stays confined' $S/att2.log | cut -d' ' -f2)
+expect_match "attach via daemon: a cgroup attach is handed over too" '^[0-9a-f]{12}$' "$CGI"
+expect "attach via daemon: a process moved into the cgroup later is confined" EACCES \
+	"$(sh -c "echo \$\$ >/sys/fs/cgroup/wtest-att/cgroup.procs && exec $WT open $S/secret/key")"
+
+# kill -9 under load: enforcement holds, the next daemon adopts and reports losses.
+L0=$(grep -c . $S/loop.log)
+DENIES0=$(grep -c "$S/secret/key" $EV)
+kill -9 $DP
+wait $DP 2>/dev/null
+sleep 3
+L1=$(grep -c . $S/loop.log)
+expect "daemon: killed: no read of the secret succeeded" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
+expect_match "daemon: killed: the agent kept running" '^[0-9]*[1-9][0-9]$' "$((L1 - L0))"
+if daemon_start $S/d2.log; then ok "daemon: a new daemon starts"; else fail "daemon: restart: $(cat $S/d2.log)"; fi
+expect_match "daemon: it adopts the pinned state" 'adopted the pinned state' "$(cat $S/d2.log)"
+sleep 1
+LOST=$(grep '"event":"lost"' $EV | tail -1)
+expect_match "daemon: what could not be kept is counted in a lost event" '"count":[1-9][0-9]*,"reason":"ringbuf_full"' "$LOST"
+expect_match "daemon: events resume" '^[1-9]' "$(($(grep -c "$S/secret/key" $EV) - DENIES0))"
+expect_match "daemon: the agent keeps its instance across daemons" "$INST" "$(st)"
+expect_match "daemon: status says adopted" '"adopted":true' "$(st)"
+L0=$(grep -c . $S/loop.log)
+sleep 1
+expect "daemon: after adoption, the secret stays denied" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
+
+T0=$(grep -c . $S/tree.log)
+sleep 1
+expect "attach via daemon: the new daemon kept the attach" "S no all" "$(only 'S no' "$(since $S/tree.log $T0 | grep '^S')")"
+expect_match "attach via daemon: ... and lists it" "\"instance\":\"$ATI\"" "$(st)"
+expect "attach via daemon: warden detach exits 0" 0 "$(status $W detach $ATI)"
+T0=$(grep -c . $S/tree.log)
+sleep 2
+expect_match "attach via daemon: after detach, the tree reads again" 'S ok' "$(since $S/tree.log $T0)"
+expect "attach via daemon: the tree is back in its cgroup" "$(cat /proc/$$/cgroup)" "$(cat /proc/$TP/cgroup)"
+expect_match "attach via daemon: detach is an event" "\"instance\":\"$ATI\".*\"action\":\"detached\"" "$(grep '"action":"detached"' $EV | tail -1)"
+expect "attach via daemon: detaching an unknown instance fails" 1 "$(status $W detach 000000000000)"
+expect "attach via daemon: cgroup detach" 0 "$(status $W detach $CGI)"
+expect "attach via daemon: after it, the cgroup's new processes are free" ok \
+	"$(sh -c "echo \$\$ >/sys/fs/cgroup/wtest-att/cgroup.procs && exec $WT open $S/secret/key")"
+kill $TP 2>/dev/null
+wait $TP 2>/dev/null
+
+# SIGTERM stops the daemon, not the enforcement; --reset ends it.
+kill -TERM $DP
+wait $DP
+expect "daemon: SIGTERM exits 0" 0 "$?"
+L0=$(grep -c . $S/loop.log)
+sleep 1
+expect "daemon: stopped: the secret stays denied" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
+$W daemon --reset 2>/dev/null
+sleep 2
+expect_match "daemon: --reset ends the confinement" 'S ok' "$(tail -10 $S/loop.log)"
+kill $AGP 2>/dev/null
+wait $AGP 2>/dev/null
+rmdir /sys/fs/cgroup/wtest-daemon /sys/fs/cgroup/wtest-att 2>/dev/null

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Clients of the daemon's control socket: warden status, warden events
+ * --follow, warden reload. One JSON request per connection; the reply is
+ * one JSON line (status, reload) or a stream of event lines (events).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "util.h"
+
+int control_request(const char *path, const char *request)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(request);
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "warden: control socket path too long: %s\n", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		fprintf(stderr, "warden: no daemon answers on %s: %s%s\n", path, strerror(-ret),
+			ret == -EACCES ? " (the control socket is root's)" :
+			ret == -ENOENT || ret == -ECONNREFUSED ? " (is 'warden daemon' running?)" : "");
+		close(fd);
+		return ret;
+	}
+	if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		ret = -errno;
+		fprintf(stderr, "warden: cannot talk to the daemon: %s\n", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	shutdown(fd, SHUT_WR);
+	return fd;
+}
+
+/* The whole reply (one line); NULL with a message on failure. */
+static cJSON *read_reply(int fd)
+{
+	struct sbuf sb = {0};
+	char buf[65536];
+	ssize_t n;
+	cJSON *o;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sb_put(&sb, buf, n);
+	sb_putc(&sb, '\0');
+	o = cJSON_Parse(sb.buf);
+	if (!o)
+		fprintf(stderr, "warden: the daemon's reply is not JSON: %.200s\n", sb.buf);
+	sb_free(&sb);
+	return o;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "-";
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_status(const cJSON *o)
+{
+	const cJSON *a, *c = cJSON_GetObjectItem(o, "counters");
+
+	printf("daemon pid %.0f, policies from %s%s\n", num(o, "pid"), str(o, "policy_dir"),
+	       cJSON_IsTrue(cJSON_GetObjectItem(o, "adopted")) ? " (adopted pinned state)" : "");
+	printf("%-4s %-20s %-12s %-8s %-8s %-14s %s\n", "SLOT", "AGENT", "INSTANCE", "STATE",
+	       "MODE", "POLICY", "FILE");
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(o, "agents")) {
+		printf("%-4.0f %-20s %-12s %-8s %-8s %-14.12s %s\n", num(a, "slot"), str(a, "agent"),
+		       str(a, "instance"), str(a, "state"), str(a, "mode"), str(a, "policy_sha256"),
+		       str(a, "file"));
+	}
+	printf("bound %.0f, lost %.0f, rate-limited %.0f, reloads %.0f, rejected %.0f\n",
+	       num(c, "bound"), num(c, "lost_ringbuf"), num(c, "rate_limited"), num(c, "reloads"),
+	       num(c, "reload_failures"));
+}
+
+static int simple_command(int argc, char **argv, const char *cmd, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *path = WARDEN_CONTROL;
+	char req[64];
+	bool json = false;
+	cJSON *o, *err;
+	int c, fd, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jc:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'c': path = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+	fd = control_request(path, req);
+	if (fd < 0)
+		return EXIT_FAIL;
+	o = read_reply(fd);
+	close(fd);
+	if (!o)
+		return EXIT_FAIL;
+	err = cJSON_GetObjectItem(o, "error");
+	if (cJSON_IsString(err)) {
+		fprintf(stderr, "warden: the daemon says: %s\n", err->valuestring);
+		cJSON_Delete(o);
+		return EXIT_FAIL;
+	}
+	status = num(o, "rejected") > 0 ? EXIT_FAIL : EXIT_OK;
+	if (json) {
+		char *text = cJSON_Print(o);
+
+		puts(text);
+		free(text);
+	} else {
+		print_status(o);
+	}
+	cJSON_Delete(o);
+	return status;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	return simple_command(argc, argv, "status",
+		"Usage: warden status [--json] [--control PATH]\n"
+		"\n"
+		"What the daemon enforces: each agent (policy file, version as sha256,\n"
+		"state, mode, event counts), and the counters (processes bound at exec,\n"
+		"events lost, reloads, rejected files).\n"
+		"\n"
+		"  -j, --json          the whole status as one JSON object\n"
+		"  -c, --control PATH  the daemon's socket (default " WARDEN_CONTROL ")\n"
+		"\n"
+		"Exit status: 0; 1 if no daemon answers.\n"
+		"\n"
+		"Examples:\n"
+		"  sudo warden status\n"
+		"  sudo warden status --json | jq '.agents[] | {agent, policy_sha256}'\n");
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	return simple_command(argc, argv, "reload",
+		"Usage: warden reload [--json] [--control PATH]\n"
+		"\n"
+		"Have the daemon reload its policy directory now (as SIGHUP does) and\n"
+		"print the status after it. A rejected file keeps its previous version.\n"
+		"\n"
+		"Exit status: 0; 1 if a file was rejected or no daemon answers.\n"
+		"\n"
+		"Example:\n"
+		"  sudo warden reload\n");
+}
+
+static const char events_usage[] =
+	"Usage: warden events --follow [--control PATH]\n"
+	"\n"
+	"Print the daemon's events as JSON lines as they happen, until interrupted.\n"
+	"A reader that falls 8 MiB behind is disconnected (told by a \"lost\" line);\n"
+	"the daemon's own sinks still get every event.\n"
+	"\n"
+	"Example:\n"
+	"  sudo warden events --follow | grep '\"decision\":\"deny\"'\n";
+
+int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'F' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *path = WARDEN_CONTROL;
+	bool follow = false;
+	char buf[65536];
+	ssize_t n;
+	int c, fd;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "Fc:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'F': follow = true; break;
+		case 'c': path = optarg; break;
+		case 'h': fputs(events_usage, stdout); return EXIT_OK;
+		default: fputs(events_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (!follow) {
+		fputs("warden events: only --follow exists: past events are in the daemon's sinks\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	fd = control_request(path, "{\"cmd\":\"events\"}");
+	if (fd < 0)
+		return EXIT_FAIL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			break;
+	fflush(stdout);
+	close(fd);
+	return EXIT_OK;
+}
+
+static const char detach_usage[] =
+	"Usage: warden detach [--control PATH] INSTANCE\n"
+	"\n"
+	"End an attach that warden attach handed to the daemon: its processes run\n"
+	"unconfined again (a process tree goes back to the cgroup it came from).\n"
+	"'warden status' lists the attaches and their instances.\n"
+	"\n"
+	"Exit status: 0 detached; 1 no such attach, or no daemon answers; 2 usage.\n"
+	"\n"
+	"Example:\n"
+	"  sudo warden detach 3f2a9c0d1e4b\n";
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *path = WARDEN_CONTROL;
+	cJSON *req, *o, *err;
+	char *text;
+	int c, fd, status = EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'h': fputs(detach_usage, stdout); return EXIT_OK;
+		default: fputs(detach_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(detach_usage, stderr);
+		return EXIT_USAGE;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "detach");
+	cJSON_AddStringToObject(req, "instance", argv[optind]);
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	fd = control_request(path, text);
+	free(text);
+	if (fd < 0)
+		return EXIT_FAIL;
+	o = read_reply(fd);
+	close(fd);
+	if (!o)
+		return EXIT_FAIL;
+	err = cJSON_GetObjectItem(o, "error");
+	if (cJSON_IsString(err)) {
+		fprintf(stderr, "warden detach: %s: %s\n", argv[optind], err->valuestring);
+		status = EXIT_FAIL;
+	} else {
+		fprintf(stderr, "warden detach: %s detached\n", argv[optind]);
+	}
+	cJSON_Delete(o);
+	return status;
+}
