@@ -91,9 +91,11 @@ static int h_learn(void *ctx, long rule, int family, const uint8_t *addr, uint32
 	return 0;
 }
 
-static void h_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode)
+static void h_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode,
+		  const struct wd_dns_asker *who)
 {
 	(void)ctx;
+	(void)who;
 	pthread_mutex_lock(&mu);
 	if (nlogged < 4096) {
 		snprintf(logged[nlogged].name, sizeof(logged[nlogged].name), "%s", name);
