@@ -64,6 +64,35 @@ struct {
 	__type(value, struct wd_dns_orig);
 } dns_orig SEC(".maps");
 
+/*
+ * Per redirected socket: who sent the query last (filled at the redirect,
+ * in the sender's context), and the keys it was published under in
+ * dns_askers, one per family, so they can be withdrawn when it closes.
+ */
+struct dns_sock {
+	struct wd_dns_asker who;
+	struct wd_dns_asker_key key[2];	/* [0] IPv4, [1] IPv6 */
+	__u8 keyed[2];		/* key[i] is in dns_askers */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct dns_sock);
+} dns_sock SEC(".maps");
+
+/*
+ * The resolver's view of who asked: keyed by the peer address it sees. LRU:
+ * bounded, and a full map forgets old senders instead of refusing new ones.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WD_DNS_ASKERS_MAX);
+	__type(key, struct wd_dns_asker_key);
+	__type(value, struct wd_dns_asker);
+} dns_askers SEC(".maps");
+
 /* Shared with the LSM object when it is loaded (userspace reuses its fds). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -377,7 +406,32 @@ static __always_inline bool is_dns(const struct net_req *q)
 	return dns_port && q->port == 53 && q->proto != WD_PROTO_OTHER;
 }
 
-/* Remember where the query was going, then send it to warden's resolver. */
+/*
+ * Who is sending, into the socket's dns_sock. The local port is not known
+ * yet on every path (a TCP or UDP connect() binds it after this hook), so
+ * the egress program publishes it once the packet has its source.
+ */
+static __always_inline bool note_asker(struct bpf_sock_addr *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct dns_sock *ds;
+
+	ds = bpf_sk_storage_get(&dns_sock, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ds)
+		return false;
+	ds->who.boot_ns = bpf_ktime_get_boot_ns();
+	ds->who.pid = pid_tgid >> 32;
+	ds->who.tid = (__u32)pid_tgid;
+	ds->who.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ds->who.uid = (__u32)uid_gid;
+	ds->who.gid = uid_gid >> 32;
+	bpf_get_current_comm(ds->who.comm, sizeof(ds->who.comm));
+	return true;
+}
+
+/* Remember where the query was going and who sent it, then send it to warden's resolver. */
 static __always_inline int redirect_dns(struct bpf_sock_addr *ctx, const struct net_req *q,
 					bool ip6_ctx)
 {
@@ -388,6 +442,8 @@ static __always_inline int redirect_dns(struct bpf_sock_addr *ctx, const struct 
 	o = bpf_sk_storage_get(&dns_orig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o)
 		return 0;	/* cannot undo the rewrite for the reply: refuse */
+	if (!note_asker(ctx))
+		return 0;	/* the query could not be attributed: refuse, like the above */
 	__builtin_memcpy(o->addr, q->addr, sizeof(o->addr));
 	o->port = bpf_htons(53);
 	o->family = q->v6 ? AF_INET6 : AF_INET;
@@ -444,6 +500,111 @@ static __always_inline void restore_dns(struct bpf_sock_addr *ctx, bool ip6_ctx)
 		ctx->user_ip6[3] = a;
 	}
 	ctx->user_port = o->port;
+}
+
+/* ---- who asked ------------------------------------------------------------ */
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+/*
+ * The key the resolver will look up for this packet, if it is a query to
+ * the resolver: its source as the resolver will see it. From the headers,
+ * not the socket: an unconnected UDP socket has no source address of its own.
+ * Returns the family index (0 IPv4, 1 IPv6), or -1 for any other packet.
+ */
+static __always_inline int asker_key(struct __sk_buff *skb, struct wd_dns_asker_key *k)
+{
+	__u8 h[40];
+	__u16 ports[2];
+	__u32 off;
+	int fam;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, h, 20))
+			return -1;
+		/* to 127.0.0.1, and the first fragment (the one with the ports) */
+		if (h[16] != 127 || h[17] || h[18] || h[19] != 1 || ((h[6] & 0x1f) | h[7]))
+			return -1;
+		k->proto = h[9];
+		off = (h[0] & 0xf) * 4;
+		__builtin_memcpy(k->addr, h + 12, 4);
+		k->family = AF_INET;
+		fam = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		__u64 d[2];
+
+		if (bpf_skb_load_bytes(skb, 0, h, 40))
+			return -1;
+		__builtin_memcpy(d, h + 24, 16);
+		if (d[0] || d[1] != bpf_cpu_to_be64(1))
+			return -1;	/* to ::1 only (extension headers: not ours) */
+		k->proto = h[6];
+		off = 40;
+		__builtin_memcpy(k->addr, h + 8, 16);
+		k->family = AF_INET6;
+		fam = 1;
+	} else {
+		return -1;
+	}
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return -1;
+	if (bpf_skb_load_bytes(skb, off & 0x3f, ports, sizeof(ports)) ||
+	    ports[1] != bpf_htons(dns_port))
+		return -1;
+	k->port = bpf_ntohs(ports[0]);
+	k->proto = k->proto == IPPROTO_TCP ? WD_PROTO_TCP : WD_PROTO_UDP;
+	return fam;
+}
+
+/*
+ * Every packet the agent sends passes here; only those of redirected
+ * sockets (dns_sock present) to the resolver publish their sender. For UDP
+ * this runs before the datagram is queued to the resolver, for TCP before
+ * the SYN: the record is in place before the resolver can look.
+ */
+SEC("cgroup_skb/egress")
+int wd_dns_egress(struct __sk_buff *skb)
+{
+	struct wd_dns_asker_key k = {};
+	struct bpf_sock *sk = skb->sk;
+	struct dns_sock *ds;
+	int fam;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	ds = bpf_sk_storage_get(&dns_sock, sk, 0, 0);
+	if (!ds)
+		return 1;
+	fam = asker_key(skb, &k);
+	if (fam < 0)
+		return 1;
+	/* A failed update leaves the query unattributed (pid 0), never dropped. */
+	bpf_map_update_elem(&dns_askers, &k, &ds->who, BPF_ANY);
+	ds->key[fam & 1] = k;
+	ds->keyed[fam & 1] = 1;
+	return 1;
+}
+
+/*
+ * A redirected socket closes: its port may go to someone else, whose
+ * queries must not be taken for this process's.
+ */
+SEC("cgroup/sock_release")
+int wd_dns_release(struct bpf_sock *sk)
+{
+	struct dns_sock *ds = bpf_sk_storage_get(&dns_sock, sk, 0, 0);
+
+	if (!ds)
+		return 1;
+	if (ds->keyed[0])
+		bpf_map_delete_elem(&dns_askers, &ds->key[0]);
+	if (ds->keyed[1])
+		bpf_map_delete_elem(&dns_askers, &ds->key[1]);
+	return 1;
 }
 
 /* ---- hooks --------------------------------------------------------------- */

@@ -321,4 +321,33 @@ struct wd_match_key {
 
 #define WD_MATCH_MAX 65536	/* entries in the match map */
 
+/* ---- who asked warden's resolver ---------------------------------------- */
+
+/*
+ * A redirected DNS query's sender as warden's resolver sees it: the peer of
+ * a UDP datagram or of an accepted TCP connection. Written by the cgroup
+ * egress program from the packet's own headers, so it is exactly what the
+ * resolver's recvfrom() or accept() returns.
+ */
+struct wd_dns_asker_key {
+	__u8 addr[16];		/* the agent socket's source address, big endian; IPv4 in addr[0..3] */
+	__u16 port;		/* its source port, host byte order */
+	__u8 family;		/* AF_INET or AF_INET6, the packet's (v4-mapped sends are AF_INET) */
+	__u8 proto;		/* WD_PROTO_TCP or WD_PROTO_UDP */
+};
+
+/* The process that sent it, recorded when the query was redirected (LRU hash "dns_askers"). */
+struct wd_dns_asker {
+	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() at the redirect */
+	__u32 pid;		/* thread group id, as userspace sees it */
+	__u32 tid;		/* thread id */
+	__u32 ppid;		/* real parent's thread group id */
+	__u32 uid;		/* real uid */
+	__u32 gid;		/* real gid */
+	__u32 pad;
+	char comm[16];		/* task comm; the executable's path is read from /proc by pid */
+};
+
+#define WD_DNS_ASKERS_MAX 4096	/* senders remembered; the least recently written go first */
+
 #endif /* WARDEN_H */

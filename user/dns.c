@@ -51,6 +51,8 @@ struct dns_client {
 	socklen_t peerlen;
 	int conn;		/* TCP: index in srv->conn */
 	uint32_t gen;		/* TCP: the connection's generation, in case the slot was reused */
+	bool who_known;		/* the asker hook found who sent it */
+	struct wd_dns_asker who;
 };
 
 struct dns_query {
@@ -81,6 +83,8 @@ struct dns_conn {
 	int pending;		/* queries of this connection in the table */
 	bool eof;		/* client closed its side: close once replies are out */
 	int64_t idle;		/* deadline while nothing is pending */
+	bool who_known;		/* who opened the connection, as the asker hook found it */
+	struct wd_dns_asker who;
 };
 
 struct dns_server {
@@ -546,11 +550,23 @@ static void transmit(struct dns_server *s, const struct dns_client *cl, const ui
 		conn_queue(s, cl->conn, wire, len);
 }
 
-static void log_query(const struct dns_server *s, const char *name, uint16_t qtype, long rule,
-		      int rcode)
+static void log_query(const struct dns_server *s, const struct dns_client *cl, const char *name,
+		      uint16_t qtype, long rule, int rcode)
 {
 	if (s->hooks.log)
-		s->hooks.log(s->hooks.ctx, name, qtype, rule, rcode);
+		s->hooks.log(s->hooks.ctx, name, qtype, rule, rcode, cl->who_known ? &cl->who : NULL);
+}
+
+/* Who sent what comes from @peer: one lookup, through the asker hook. */
+static bool find_asker(const struct dns_server *s, const struct sockaddr *peer, bool tcp,
+		       struct wd_dns_asker *who)
+{
+	memset(who, 0, sizeof(*who));
+	if (!s->hooks.asker || !s->hooks.asker(s->hooks.ctx, peer, tcp, who)) {
+		memset(who, 0, sizeof(*who));
+		return false;
+	}
+	return true;
 }
 
 /* Reply with just @rcode (REFUSED, SERVFAIL, FORMERR, NOTIMP). */
@@ -612,10 +628,10 @@ static void query_finish(struct dns_server *s, struct dns_query *q, const ldns_p
 	size_t len;
 
 	if (!r || !encode_reply(&q->client, q->query, r, &wire, &len)) {
-		log_query(s, q->name, q->qtype, q->rule, LDNS_RCODE_SERVFAIL);
+		log_query(s, &q->client, q->name, q->qtype, q->rule, LDNS_RCODE_SERVFAIL);
 		send_rcode(s, &q->client, q->query, LDNS_RCODE_SERVFAIL);
 	} else {
-		log_query(s, q->name, q->qtype, q->rule, rcode);
+		log_query(s, &q->client, q->name, q->qtype, q->rule, rcode);
 		transmit(s, &q->client, wire, len);
 	}
 	free(wire);
@@ -892,7 +908,7 @@ static void handle_message(struct dns_server *s, const struct dns_client *cl, co
 	rule = !bad && ldns_rr_get_class(qrr) == LDNS_RR_CLASS_IN ?
 		       s->hooks.name_rule(s->hooks.ctx, name) : -1;
 	if (rule < 0) {
-		log_query(s, name, qtype, -1, LDNS_RCODE_REFUSED);
+		log_query(s, cl, name, qtype, -1, LDNS_RCODE_REFUSED);
 		send_rcode(s, cl, query, LDNS_RCODE_REFUSED);
 		ldns_pkt_free(query);
 		free(name);
@@ -916,6 +932,7 @@ static void udp_readable(struct dns_server *s, int fd)
 			     &cl.peerlen);
 		if (n < 0)
 			return;
+		cl.who_known = find_asker(s, (struct sockaddr *)&cl.peer, false, &cl.who);
 		handle_message(s, &cl, buf, n);
 	}
 }
@@ -934,7 +951,9 @@ static void conn_close(struct dns_server *s, int ci)
 
 static void tcp_accept(struct dns_server *s, int lfd)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct dns_conn *c = NULL;
 	int ci;
 
@@ -952,13 +971,15 @@ static void tcp_accept(struct dns_server *s, int lfd)
 	c->gen = ++s->gen;
 	c->in = xmalloc(2 + DNS_MSG_MAX);
 	c->idle = now_ms() + DNS_TCP_IDLE_MS;
+	c->who_known = find_asker(s, (struct sockaddr *)&peer, true, &c->who);
 }
 
 /* Handle the complete messages buffered on @ci while the table has room. */
 static void conn_drain(struct dns_server *s, int ci)
 {
 	struct dns_conn *c = &s->conn[ci];
-	struct dns_client cl = { .udp_fd = -1, .conn = ci, .gen = c->gen };
+	struct dns_client cl = { .udp_fd = -1, .conn = ci, .gen = c->gen,
+				 .who_known = c->who_known, .who = c->who };
 	size_t mlen;
 
 	while (c->fd >= 0 && c->gen == cl.gen && c->inlen >= 2 && s->nq < DNS_MAX_QUERIES) {

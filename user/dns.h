@@ -10,8 +10,12 @@
 #ifndef WARDEN_DNS_H
 #define WARDEN_DNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <linux/types.h>
+
+#include "warden.h"
 
 struct policy;
 
@@ -37,8 +41,14 @@ struct dns_hooks {
 	 * answer is sent to the client. @ttl is already clamped. Nonzero return: the client
 	 * gets SERVFAIL instead (fail closed: never hand out an address the kernel will refuse). */
 	int (*learn)(void *ctx, long rule, int family, const uint8_t *addr, uint32_t ttl);
-	/* Optional: every query, for audit events: name, qtype, rule (-1 refused), rcode sent. */
-	void (*log)(void *ctx, const char *name, uint16_t qtype, long rule, int rcode);
+	/* Optional: who sent what arrives from @peer (TCP: the connection's peer), looked up
+	 * once per UDP datagram and once per TCP connection, so the hot path stays one lookup.
+	 * true: @who is filled in; false: unknown (log() then gets NULL). */
+	bool (*asker)(void *ctx, const struct sockaddr *peer, bool tcp, struct wd_dns_asker *who);
+	/* Optional: every query, for audit events: name, qtype, rule (-1 refused), rcode sent,
+	 * and who asked (NULL: unknown, or no asker hook). */
+	void (*log)(void *ctx, const char *name, uint16_t qtype, long rule, int rcode,
+		    const struct wd_dns_asker *who);
 	void *ctx;
 };
 

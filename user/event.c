@@ -373,10 +373,34 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 	put_tail(sb, ai);
 }
 
+/* The asking process of a resolve event, or zeros and nulls and a note that it is missing. */
+static void put_asker(struct sbuf *sb, const struct agent_info *ai, const struct wd_dns_asker *who)
+{
+	char comm[sizeof(who->comm) + 1], buf[4096];
+	const char *exe;
+
+	if (!who) {
+		sb_puts(sb, ",\"pid\":0,\"tid\":0,\"ppid\":0,\"uid\":null,\"gid\":null,\"comm\":null,\"exe\":null,\"attribution\":\"missing\"");
+		return;
+	}
+	put_u32(sb, "pid", who->pid);
+	put_u32(sb, "tid", who->tid);
+	put_u32(sb, "ppid", who->ppid);
+	put_u32(sb, "uid", who->uid);
+	put_u32(sb, "gid", who->gid);
+	memcpy(comm, who->comm, sizeof(who->comm));
+	comm[sizeof(who->comm)] = '\0';
+	put_str(sb, "comm", comm);
+	/* The kernel does not walk the path for a query: /proc, while the asker waits. */
+	exe = ai->exe_lookup ? ai->exe_lookup(who->pid, buf, sizeof(buf)) : NULL;
+	put_str(sb, "exe", exe);
+}
+
 void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
-		      unsigned qtype, long rule, int64_t realtime_ns)
+		      unsigned qtype, long rule, const struct wd_dns_asker *who, int64_t realtime_ns)
 {
 	put_agent(sb, ai, realtime_ns);
+	put_asker(sb, ai, who);
 	sb_puts(sb, ",\"event\":\"network\",\"action\":\"resolve\",\"protocol\":\"dns\"");
 	put_str(sb, "name", name);
 	put_u32(sb, "qtype", qtype);

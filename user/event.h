@@ -52,10 +52,13 @@ void event_format_lost(struct sbuf *sb, const struct agent_info *ai, uint64_t co
 /*
  * {"event":"network","action":"resolve","protocol":"dns","name":...} for a
  * question to warden's resolver: @rule is the deciding host rule, or -1
- * (no host rule allows the name: refused, never forwarded).
+ * (no host rule allows the name: refused, never forwarded). @who is the
+ * process that asked; NULL (the kernel has no record): "pid":0 and
+ * "attribution":"missing", the event still goes out.
  */
 void event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
-		      unsigned qtype, long rule, int64_t realtime_ns);
+		      unsigned qtype, long rule, const struct wd_dns_asker *who,
+		      int64_t realtime_ns);
 
 /*
  * {"event":"policy","action":...,"file":...} from the daemon: a policy file

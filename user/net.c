@@ -54,6 +54,9 @@ int net_load(struct net_bpf **out, const struct net_compiled *c, const struct ne
 	skel->rodata->agent_mode = o->mode;
 	skel->rodata->raw_allowed = o->raw;
 	skel->rodata->dns_port = o->dns_port;
+	/* Without the resolver there is no asker to record: spare every packet the egress hook. */
+	bpf_program__set_autoload(skel->progs.wd_dns_egress, o->dns_port != 0);
+	bpf_program__set_autoload(skel->progs.wd_dns_release, o->dns_port != 0);
 	rate_per_cpu(o->rate, (uint64_t *)&skel->rodata->rate_per_cpu,
 		     (uint64_t *)&skel->rodata->rate_burst);
 	if (o->ringbuf_bytes && o->events_fd < 0)
@@ -99,8 +102,11 @@ int net_attach(struct net_bpf *skel, const char *cgroup, struct sbuf *why)
 		return err;
 	}
 	for (int i = 0; i < sk->prog_cnt; i++) {
-		struct bpf_link *link = bpf_program__attach_cgroup(*sk->progs[i].prog, cg);
+		struct bpf_link *link;
 
+		if (!bpf_program__autoload(*sk->progs[i].prog))
+			continue;	/* not loaded: not wanted for this policy */
+		link = bpf_program__attach_cgroup(*sk->progs[i].prog, cg);
 		if (!link) {
 			err = -errno;
 			sb_printf(why, "cannot attach %s to %s: %s", sk->progs[i].name, cgroup,
@@ -145,6 +151,14 @@ int net_learned_get(struct net_bpf *skel, uint32_t agent, int family, const uint
 	struct wd_net_addr_key k = addr_key(agent, family, addr);
 
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.net_learned), &k, v))
+		return -errno;
+	return 0;
+}
+
+int net_dns_asker(struct net_bpf *skel, const struct wd_dns_asker_key *k,
+		  struct wd_dns_asker *who)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.dns_askers), k, who))
 		return -errno;
 	return 0;
 }

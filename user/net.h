@@ -33,6 +33,13 @@ int net_learn(struct net_bpf *skel, uint32_t agent, int family, const uint8_t *a
 int net_learned_get(struct net_bpf *skel, uint32_t agent, int family, const uint8_t *addr,
 		    struct wd_net_learned *v);
 
+/*
+ * Who sent the DNS query whose peer (as warden's resolver sees it) is @k:
+ * 0, or -ENOENT when the kernel has no record of it.
+ */
+int net_dns_asker(struct net_bpf *skel, const struct wd_dns_asker_key *k,
+		  struct wd_dns_asker *who);
+
 int net_events_fd(struct net_bpf *skel);
 uint64_t net_counter(struct net_bpf *skel, uint32_t which);
 int net_pin(struct net_bpf *skel, const char *dir);

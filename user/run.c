@@ -706,7 +706,39 @@ static long on_dns_name(void *ctx, const char *name)
 	return dns_host_rule(&r->policy, name);
 }
 
-static void on_dns_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode)
+/*
+ * Who sent a query from @peer: the kernel recorded it under the source
+ * address and port the packet carried (bpf/net.bpf.c, wd_dns_egress).
+ */
+static bool on_dns_asker(void *ctx, const struct sockaddr *peer, bool tcp,
+			 struct wd_dns_asker *who)
+{
+	struct run *r = ctx;
+	struct wd_dns_asker_key k;
+
+	if (!r->net)
+		return false;
+	memset(&k, 0, sizeof(k));
+	k.family = peer->sa_family;
+	k.proto = tcp ? WD_PROTO_TCP : WD_PROTO_UDP;
+	if (peer->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
+
+		memcpy(k.addr, &a->sin_addr, 4);
+		k.port = ntohs(a->sin_port);
+	} else if (peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
+
+		memcpy(k.addr, &a->sin6_addr, 16);
+		k.port = ntohs(a->sin6_port);
+	} else {
+		return false;
+	}
+	return net_dns_asker(r->net, &k, who) == 0;
+}
+
+static void on_dns_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode,
+		       const struct wd_dns_asker *who)
 {
 	struct run *r = ctx;
 
@@ -714,7 +746,7 @@ static void on_dns_log(void *ctx, const char *name, uint16_t qtype, long rule, i
 	if (rule >= 0 && !r->policy.net_rules[rule].audit)
 		return;	/* like every allowed access: reported only where a rule audits */
 	pthread_mutex_lock(&r->dns_lock);
-	event_format_dns(&r->dns_out, &r->ai, name, qtype, rule, realtime_ns());
+	event_format_dns(&r->dns_out, &r->ai, name, qtype, rule, who, realtime_ns());
 	pthread_mutex_unlock(&r->dns_lock);
 }
 
@@ -824,7 +856,7 @@ static int parse_upstream(const char *s, struct dns_upstream *u)
 static int start_resolver(struct run *r)
 {
 	struct dns_hooks hooks = { .name_rule = on_dns_name, .learn = on_dns_learn,
-				   .log = on_dns_log, .ctx = r };
+				   .asker = on_dns_asker, .log = on_dns_log, .ctx = r };
 	struct dns_config cfg;
 	int ret;
 

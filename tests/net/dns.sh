@@ -32,8 +32,20 @@ done
 $WN serve tcp 127.0.0.8 18444 >/dev/null 2>&1 &
 DNS_SERVERS="$DNS_SERVERS $!"
 sleep 1
+# asker.sh CASE ARGS...: note this process's pid and parent, then become wnet
+# (same pid, comm "wnet"): its resolve event must name exactly that process.
+cat >$DS/asker.sh <<J
+echo "\$\$|\$\$|\$PPID" >$DS/\$1.pid
+shift
+exec $WN "\$@"
+J
 cat >$DS/agent.sh <<J
 r() { n=\$1; shift; echo "\$n=\$($WN "\$@" 2>&1 | tr '\n' ' ' | sed 's/ \$//')"; }
+w() { n=\$1; shift; echo "\$n=\$(sh $DS/asker.sh \$n "\$@" 2>&1 | tr '\n' ' ' | sed 's/ \$//')"; }
+w who_udp query 192.0.2.53 who-udp.example.net
+w who_tcp query 192.0.2.53 who-tcp.example.net tcp
+w who_udp6 query 2001:db8::53 who-udp6.example.net
+w who_tcp6 query 2001:db8::53 who-tcp6.example.net tcp
 r before connect tcp 127.0.0.7 18443
 r q_api query 192.0.2.53 api.example.com
 r after connect tcp 127.0.0.7 18443
@@ -85,6 +97,18 @@ expect "[$NET_WHERE] dns: an upstream that never answers gives SERVFAIL" "from 1
 expect_match "[$NET_WHERE] dns: within the resolver's timeout, not a hang" '^[1-4]$' "$(got slow_secs)"
 expect_match "[$NET_WHERE] dns: the refused name is reported" '"event":"network","action":"resolve","protocol":"dns","name":"evil.example.net","qtype":1,"decision":"deny"' "$(grep evil.example.net $DS/ev.jsonl)"
 expect_match "[$NET_WHERE] dns: the expired address's denial is reported" '"address":"127.0.0.10","port":18443,"decision":"deny","rule":"network.default"' "$(grep 127.0.0.10 $DS/ev.jsonl)"
+# Every resolve event names the process that asked (pid, tid, ppid, comm, exe).
+JF=$(dirname $WN)/jfield
+WN_EXE=$(readlink -f $WN)
+for c in who_udp:who-udp who_tcp:who-tcp who_udp6:who-udp6 who_tcp6:who-tcp6; do
+	n=${c%%:*}
+	expect_match "[$NET_WHERE] dns: $n: the query is refused" 'REFUSED$' "$(got $n)"
+	expect "[$NET_WHERE] dns: $n: its resolve event carries the asker's pid, tid, ppid, comm and exe" \
+		"$(cat $DS/$n.pid 2>/dev/null)|wnet|$WN_EXE|<none>" \
+		"$(grep "\"name\":\"${c#*:}.example.net\"" $DS/ev.jsonl | $JF pid tid ppid comm exe attribution)"
+done
+expect "[$NET_WHERE] dns: no resolve event lacks attribution" 0 \
+	"$(grep '"action":"resolve"' $DS/ev.jsonl | grep -c '"attribution"')"
 kill $DNS_PID $DNS_SERVERS 2>/dev/null
 wait 2>/dev/null
 rm -rf $DS

@@ -62,6 +62,8 @@ struct logged {
 	uint16_t qtype;
 	long rule;
 	int rcode;
+	bool who_known;		/* log() got an asker */
+	struct wd_dns_asker who;
 };
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct learned learned[1024];
@@ -91,7 +93,8 @@ static int h_learn(void *ctx, long rule, int family, const uint8_t *addr, uint32
 	return 0;
 }
 
-static void h_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode)
+static void h_log(void *ctx, const char *name, uint16_t qtype, long rule, int rcode,
+		  const struct wd_dns_asker *who)
 {
 	(void)ctx;
 	pthread_mutex_lock(&mu);
@@ -100,13 +103,40 @@ static void h_log(void *ctx, const char *name, uint16_t qtype, long rule, int rc
 		logged[nlogged].qtype = qtype;
 		logged[nlogged].rule = rule;
 		logged[nlogged].rcode = rcode;
+		logged[nlogged].who_known = who != NULL;
+		if (who)
+			logged[nlogged].who = *who;
 		nlogged++;
 	}
 	pthread_mutex_unlock(&mu);
 }
 
+/*
+ * Stands in for the kernel's record: the asker "is" the client's port
+ * (pid), tid 6 for TCP, 17 for UDP; none at all while asker_off is set.
+ */
+static int asker_calls;
+static bool asker_off;
+
+static bool h_asker(void *ctx, const struct sockaddr *peer, bool tcp, struct wd_dns_asker *who)
+{
+	uint16_t port = peer->sa_family == AF_INET ? ((const struct sockaddr_in *)peer)->sin_port
+						   : ((const struct sockaddr_in6 *)peer)->sin6_port;
+
+	(void)ctx;
+	pthread_mutex_lock(&mu);
+	asker_calls++;
+	pthread_mutex_unlock(&mu);
+	if (__atomic_load_n(&asker_off, __ATOMIC_RELAXED))
+		return false;
+	who->pid = ntohs(port);
+	who->tid = tcp ? 6 : 17;
+	memcpy(who->comm, "asker", 6);
+	return true;
+}
+
 static const struct dns_hooks HOOKS = { .name_rule = h_name_rule, .learn = h_learn,
-					.log = h_log, .ctx = &pol };
+					.asker = h_asker, .log = h_log, .ctx = &pol };
 
 /* Index of @addr among the learned addresses, or -1. */
 static int find_learned(const char *addr)
@@ -648,6 +678,72 @@ static void t_aaaa_over_ipv6(void **state)
 	ldns_pkt_free(r);
 }
 
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* log() names who asked, as the asker hook found it from the client's address. */
+static void t_asker(void **state)
+{
+	ldns_pkt *q, *r;
+	const struct logged *l;
+	int fd, calls;
+
+	(void)state;
+	/* UDP: looked up per datagram, by the datagram's source port */
+	fd = udp_client(AF_INET, dns_server_port(srv));
+	q = mkquery("who-udp.example.net", LDNS_RR_TYPE_A, 0);
+	send_pkt(fd, q, false);
+	expect_rcode(udp_recv(fd, 5000), LDNS_RCODE_REFUSED);
+	l = find_logged("who-udp.example.net");
+	assert_non_null(l);
+	assert_true(l->who_known);
+	assert_int_equal(l->who.pid, local_port(fd));
+	assert_int_equal(l->who.tid, 17);
+	assert_string_equal(l->who.comm, "asker");
+	ldns_pkt_free(q);
+	close(fd);
+
+	/* TCP: once per connection, every query on it carries it */
+	pthread_mutex_lock(&mu);
+	calls = asker_calls;	/* before connecting: the accept may come at once */
+	pthread_mutex_unlock(&mu);
+	fd = tcp_client(AF_INET6);
+	for (int i = 0; i < 2; i++) {
+		q = mkquery(i ? "who-tcp2.example.net" : "who-tcp1.example.net", LDNS_RR_TYPE_A, 0);
+		send_pkt(fd, q, true);
+		r = tcp_recv(fd);
+		expect_rcode(r, LDNS_RCODE_REFUSED);
+		ldns_pkt_free(q);
+	}
+	for (int i = 0; i < 2; i++) {
+		l = find_logged(i ? "who-tcp2.example.net" : "who-tcp1.example.net");
+		assert_non_null(l);
+		assert_true(l->who_known);
+		assert_int_equal(l->who.pid, local_port(fd));
+		assert_int_equal(l->who.tid, 6);
+	}
+	pthread_mutex_lock(&mu);
+	calls = asker_calls - calls;
+	pthread_mutex_unlock(&mu);	/* a failed assert must not leave it held */
+	assert_int_equal(calls, 1);
+	close(fd);
+
+	/* no record: still answered and logged, without an asker */
+	__atomic_store_n(&asker_off, true, __ATOMIC_RELAXED);
+	expect_rcode(ask_udp("who-none.example.net", LDNS_RR_TYPE_A, 0), LDNS_RCODE_REFUSED);
+	__atomic_store_n(&asker_off, false, __ATOMIC_RELAXED);
+	l = find_logged("who-none.example.net");
+	assert_non_null(l);
+	assert_false(l->who_known);
+}
+
 static void t_tcp_pipelined(void **state)
 {
 	static const char *const names[] = { "api.example.com", "secret.example.com",
@@ -995,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(t_refused),
 		cmocka_unit_test(t_cname_chain),
 		cmocka_unit_test(t_aaaa_over_ipv6),
+		cmocka_unit_test(t_asker),
 		cmocka_unit_test(t_tcp_pipelined),
 		cmocka_unit_test(t_truncation),
 		cmocka_unit_test(t_timeout_servfail),

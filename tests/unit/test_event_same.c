@@ -369,9 +369,22 @@ static void ref_event_format_lost(struct sbuf *sb, const struct agent_info *ai, 
 }
 
 static void ref_event_format_dns(struct sbuf *sb, const struct agent_info *ai, const char *name,
-		      unsigned qtype, long rule, int64_t realtime_ns)
+		      unsigned qtype, long rule, const struct wd_dns_asker *who,
+		      int64_t realtime_ns)
 {
 	ref_put_agent(sb, ai, realtime_ns);
+	if (who) {
+		char comm[sizeof(who->comm) + 1], buf[4096];
+
+		memcpy(comm, who->comm, sizeof(who->comm));
+		comm[sizeof(who->comm)] = '\0';
+		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"ppid\":%u,\"uid\":%u,\"gid\":%u", who->pid,
+			  who->tid, who->ppid, who->uid, who->gid);
+		ref_put_str(sb, "comm", comm);
+		ref_put_str(sb, "exe", ai->exe_lookup ? ai->exe_lookup(who->pid, buf, sizeof(buf)) : NULL);
+	} else {
+		sb_puts(sb, ",\"pid\":0,\"tid\":0,\"ppid\":0,\"uid\":null,\"gid\":null,\"comm\":null,\"exe\":null,\"attribution\":\"missing\"");
+	}
 	sb_puts(sb, ",\"event\":\"network\",\"action\":\"resolve\",\"protocol\":\"dns\"");
 	ref_put_str(sb, "name", name);
 	sb_printf(sb, ",\"qtype\":%u", qtype);
@@ -834,6 +847,8 @@ static void t_lost_same(void **state)
 static void t_dns_same(void **state)
 {
 	struct rng r = { 11 };
+	struct wd_dns_asker who = {0};
+	const struct wd_dns_asker *w;
 	struct sbuf want = {0}, got = {0};
 	int64_t clock = 1795723863000000000LL;
 	char bufs[5][128], name[300];
@@ -850,8 +865,16 @@ static void t_dns_same(void **state)
 		rnd_agent(&r, &ai, bufs);
 		rnd_str(&r, name, sizeof(name));
 		start(&r, &want, &got);
-		ref_event_format_dns(&want, &ai, name, qtype, rule, t);
-		event_format_dns(&got, &ai, name, qtype, rule, t);
+		who.pid = rnd_num(&r, UINT_MAX);
+		who.tid = rnd_num(&r, UINT_MAX);
+		who.ppid = rnd_num(&r, UINT_MAX);
+		who.uid = rnd_num(&r, UINT_MAX);
+		who.gid = rnd_num(&r, UINT_MAX);
+		for (size_t j = 0; j < sizeof(who.comm); j++)
+			who.comm[j] = (char)rnd(&r);	/* no NUL at times: all 16 bytes are the name */
+		w = below(&r, 4) ? &who : NULL;	/* NULL: the kernel had no record */
+		ref_event_format_dns(&want, &ai, name, qtype, rule, w, t);
+		event_format_dns(&got, &ai, name, qtype, rule, w, t);
 		same(&want, &got, "event_format_dns", 11, i);
 	}
 	sb_free(&want);
