@@ -1838,3 +1838,89 @@ int BPF_PROG(wd_bind_exec, struct linux_binprm *bprm, int ret)
 		NO_PATH, 0);
 	return 0;
 }
+
+/*
+ * A process bound at exec stays in its cgroup, where the agent's network
+ * programs (cgroup programs) may not hang: until the daemon has moved it
+ * into the agent's network cgroup, it may not connect, send or bind over
+ * IP (fail closed). WD_MATCH_NETCG keys list the cgroups that carry the
+ * agent's network programs: its instance cgroup and its matched cgroups.
+ */
+#define AF_INET 2
+#define AF_INET6 10
+
+static __always_inline bool in_net_cgroup(struct task_struct *task, __u32 agent)
+{
+	struct wd_match_key k = { .kind = WD_MATCH_NETCG, .agent = agent };
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	struct cgroup_subsys_state *up;
+
+	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
+		k.value = BPF_CORE_READ(cg, kn, id);
+		if (bpf_map_lookup_elem(&matches, &k))
+			return true;
+		up = BPF_CORE_READ(cg, self.parent);
+		if (!up)
+			break;
+		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
+	}
+	return false;
+}
+
+static __always_inline int net_gate(struct socket *sock, __u32 right)
+{
+	struct wd_agent *agent;
+	__u32 agent_id, family;
+
+	agent = net_agent(&agent_id);
+	if (!agent || !(agent->flags & WD_AGENT_NETGATE))
+		return 0;
+	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (in_net_cgroup(bpf_get_current_task_btf(), agent_id))
+		return 0;
+	return wd_net_event(agent_id, right << 16 | family,
+			    (__u32)BPF_CORE_READ(sock, type) << 16, 0, 0);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(wd_gate_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	return ret ? ret : net_gate(sock, WD_NET_CONNECT);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(wd_gate_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	return ret ? ret : net_gate(sock, WD_NET_CONNECT);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(wd_gate_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	return ret ? ret : net_gate(sock, WD_NET_BIND);
+}
+
+/* The daemon's sweep: "AGENT TGID" of each bound process outside its network cgroups. */
+SEC("iter/task")
+int wd_daemon_iter(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct wd_agent *agent;
+	struct wd_task *t;
+	__u32 agent_id;
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!t)
+		return 0;
+	agent_id = t->agent;
+	agent = bpf_map_lookup_elem(&agents, &agent_id);
+	if (!agent || !(agent->flags & WD_AGENT_NETGATE) || in_net_cgroup(task, agent_id))
+		return 0;
+	BPF_SEQ_PRINTF(seq, "%u %u\n", agent_id, task->tgid);
+	return 0;
+}

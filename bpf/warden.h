@@ -80,6 +80,7 @@ enum wd_mode {
 #define WD_AGENT_NET 0x2		/* the policy has a "network" section: it restricts */
 #define WD_AGENT_RAW 0x4		/* "raw": "allow": raw and packet sockets allowed */
 #define WD_AGENT_NO_ABSTRACT 0x8	/* abstract unix sockets outside the instance denied */
+#define WD_AGENT_NETGATE 0x10		/* daemon: no IP traffic outside the agent's network cgroups */
 
 /* Per agent instance, indexed by agent id (array map). */
 struct wd_agent {
@@ -310,6 +311,7 @@ enum wd_attach_mode {
 #define WD_MATCH_EXE 0x1
 #define WD_MATCH_CGROUP 0x2
 #define WD_MATCH_UID 0x4
+#define WD_MATCH_NETCG 0x8	/* key kind only: a cgroup carrying the agent's network programs */
 
 #define WD_MATCH_CLAIM 0xffffffffu	/* wd_match_key.agent: which agent claims the value */
 

@@ -50,6 +50,7 @@
 #include "lsm.h"
 #include "lsm.skel.h"
 #include "metrics.h"
+#include "net.h"
 #include "policy.h"
 #include "sink.h"
 
@@ -60,6 +61,13 @@
 #define FOLLOWERS_MAX 16
 #define FOLLOWER_BACKLOG (8u << 20)	/* bytes a slow `events --follow` may lag */
 
+/* One network object of a slot, attached to one cgroup. */
+struct slot_net {
+	struct net_bpf *skel;
+	char pins[PATH_MAX];
+	uint64_t cgid;		/* the cgroup it is attached to */
+};
+
 struct slot {
 	bool used;
 	bool removed;		/* its file is gone: no new binds; bound tasks keep its policy */
@@ -69,6 +77,9 @@ struct slot {
 	struct policy policy;	/* in force */
 	struct compiled compiled;
 	uint64_t cgids[64];	/* match.cgroups resolved (0: does not exist yet) */
+	char cgroup[PATH_MAX];	/* network policies: the instance cgroup bound processes move to */
+	struct slot_net *nets;	/* network policies: one per cgroup (instance, matched ones) */
+	size_t nnets;
 	struct agent_info ai;
 	int64_t loaded_ns;	/* realtime of the version in force */
 	uint64_t decisions[WD_EV_PROC + 1][3];	/* events by type and decision, for metrics */
@@ -141,6 +152,7 @@ struct daemon {
 	struct metrics *metrics;
 	pthread_mutex_t lock;	/* slots' counters: the metrics thread reads them */
 	uint64_t reloads, reload_failures, lost_total;
+	bool sweep_due;		/* a bound process may be outside its network cgroup */
 	int64_t adopt_gc_at;	/* when a dead daemon's unused trees may go */
 	bool stop;
 };
@@ -309,6 +321,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		struct slot *s = &d->slots[ev->agent];
 
 		ai = &s->ai;
+		if (ev->type == WD_EV_PROC && ev->right == WD_PROC_BIND && s->policy.has_network)
+			d->sweep_due = true;
 		if (ev->type <= WD_EV_PROC && ev->decision <= WD_DEC_AUDIT) {
 			pthread_mutex_lock(&d->lock);
 			s->decisions[ev->type][ev->decision]++;
@@ -903,6 +917,11 @@ static void wanted_keys(struct daemon *d, struct wd_match_key **keys, uint32_t *
 		for (size_t j = 0; j < s->policy.nmatch_uids; j++)
 			add_key(keys, vals, n, WD_MATCH_UID, prim == WD_MATCH_UID ? WD_MATCH_CLAIM : i,
 				s->policy.match_uids[j].uid, prim == WD_MATCH_UID ? i : 1);
+		if (!s->policy.has_network)
+			continue;
+		/* Where the agent's network programs hang: its processes may use IP there only. */
+		for (size_t k = 0; k < s->nnets; k++)
+			add_key(keys, vals, n, WD_MATCH_NETCG, i, s->nets[k].cgid, 1);
 	}
 }
 
@@ -1038,6 +1057,176 @@ static void drop_unknown_keys(struct daemon *d)
 	free(dead);
 }
 
+/* ---- network policies: cgroup programs per slot ---------------------------------- */
+
+static void drop_nets(struct slot_net *nets, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (nets[k].pins[0])
+			remove_pins(nets[k].pins);
+		if (nets[k].skel)
+			net_unload(nets[k].skel);
+	}
+	free(nets);
+}
+
+/* The cgroups a network policy's programs hang on: the instance's, then the matched ones. */
+static size_t net_targets(struct slot *s, const struct policy *p, char (*out)[PATH_MAX], size_t max)
+{
+	char root[PATH_MAX];
+	struct stat st;
+	size_t n = 0;
+
+	if (s->cgroup[0] && n < max)
+		snprintf(out[n++], PATH_MAX, "%s", s->cgroup);
+	if (cgroup2_mount(root, sizeof(root)))
+		return n;
+	for (size_t j = 0; j < p->nmatch_cgroups && n < max; j++) {
+		if (snprintf(out[n], PATH_MAX, "%.*s/%s", (int)(PATH_MAX / 2), root,
+			     p->match_cgroups[j].path) >= PATH_MAX)
+			continue;
+		if (!stat(out[n], &st))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Load @p's network rules for slot @i and attach them to each of its
+ * cgroups, pinned: the caller then switches the slot and drops the old
+ * objects (meanwhile both judge: the stricter holds).
+ */
+static int load_nets(struct daemon *d, int i, const struct policy *p, struct slot_net **out,
+		     size_t *nout, struct sbuf *err)
+{
+	struct slot *s = &d->slots[i];
+	struct net_compiled nc = {0};
+	char (*targets)[PATH_MAX] = xcalloc(65, PATH_MAX);
+	struct slot_net *nets;
+	size_t n;
+	int ret;
+
+	*out = NULL;
+	*nout = 0;
+	if (!s->cgroup[0]) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s.%s", p->name, s->instance);
+		ret = cgroup_create(name, s->cgroup, sizeof(s->cgroup));
+		if (ret && ret != -EEXIST) {
+			s->cgroup[0] = '\0';
+			sb_printf(err, "%s:1:1: cannot create the agent's network cgroup: %s\n", p->file,
+				  strerror(-ret));
+			free(targets);
+			return ret;
+		}
+	}
+	ret = net_compile(p, i, &nc, err);
+	if (ret) {
+		free(targets);
+		return ret;
+	}
+	n = net_targets(s, p, targets, 65);
+	nets = xcalloc(n, sizeof(*nets));
+	for (size_t k = 0; k < n && !ret; k++) {
+		struct net_opts o = {
+			.agent = i, .mode = p->mode, .raw = p->net_raw,
+			.events_fd = bpf_map__fd(d->skel->maps.events),
+			.counters_fd = bpf_map__fd(d->skel->maps.counters),
+		};
+		struct sbuf why = {0};
+
+		struct stat st;
+
+		ret = stat(targets[k], &st) ? -errno : 0;
+		nets[k].cgid = st.st_ino;
+		if (!ret)
+			ret = net_load(&nets[k].skel, &nc, &o, &why);
+		if (!ret)
+			ret = net_attach(nets[k].skel, targets[k], &why);
+		if (!ret) {
+			snprintf(nets[k].pins, sizeof(nets[k].pins), "%s/net-%d-%lld-%zu", d->pins, i,
+				 (long long)mono_ns(), k);
+			ret = net_pin(nets[k].skel, nets[k].pins);
+			if (ret)
+				sb_printf(&why, "cannot pin in %s: %s", nets[k].pins, strerror(-ret));
+		}
+		if (ret) {
+			sb_putc(&why, '\0');
+			sb_printf(err, "%s:1:1: network rules on %s: %s\n", p->file, targets[k], why.buf);
+		}
+		sb_free(&why);
+	}
+	net_compiled_free(&nc);
+	free(targets);
+	if (ret) {
+		drop_nets(nets, n);
+		return ret;
+	}
+	*out = nets;
+	*nout = n;
+	return 0;
+}
+
+/* Pins of slot @i's network objects other than the ones in force: a dead daemon's. */
+static void drop_stale_net_pins(struct daemon *d, int i)
+{
+	char prefix[32], path[PATH_MAX * 2];
+	struct slot *s = &d->slots[i];
+	struct dirent *e;
+	DIR *dir = opendir(d->pins);
+
+	snprintf(prefix, sizeof(prefix), "net-%d-", i);
+	while (dir && (e = readdir(dir))) {
+		bool current = false;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->pins, e->d_name);
+		for (size_t k = 0; k < s->nnets; k++)
+			current |= !strcmp(path, s->nets[k].pins);
+		if (!current)
+			remove_pins(path);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* Move bound processes that are outside their agent's network cgroups into its instance cgroup. */
+static void sweep_net(struct daemon *d)
+{
+	char buf[4096], *line, *save;
+	struct sbuf out = {0};
+	ssize_t n;
+	int fd;
+
+	if (!d->skel->links.wd_daemon_iter) {
+		d->skel->links.wd_daemon_iter = bpf_program__attach_iter(d->skel->progs.wd_daemon_iter,
+									 NULL);
+		if (!d->skel->links.wd_daemon_iter)
+			return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(d->skel->links.wd_daemon_iter));
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		sb_put(&out, buf, n);
+	if (fd >= 0)
+		close(fd);
+	sb_putc(&out, '\0');
+	for (line = strtok_r(out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned agent, tgid;
+		int ret;
+
+		if (sscanf(line, "%u %u", &agent, &tgid) != 2 || agent >= WD_AGENTS_MAX ||
+		    !d->slots[agent].cgroup[0])
+			continue;
+		ret = cgroup_enter(d->slots[agent].cgroup, tgid);
+		if (ret && ret != -ESRCH)
+			pr_warn("daemon: cannot move process %u into %s (%s): it stays without IP until it can be\n",
+				tgid, d->slots[agent].cgroup, strerror(-ret));
+	}
+	sb_free(&out);
+}
+
 /* ---- loading one file ------------------------------------------------------------- */
 
 /* Does @p claim what another active slot claims? One program, cgroup or uid: one policy. */
@@ -1088,10 +1277,12 @@ static int check_daemon_support(const struct policy *p, struct sbuf *err)
 		sb_printf(err, "%s:1:1: %s\n", p->file, p->unenforceable);
 		return -EOPNOTSUPP;
 	}
-	if (p->has_network) {
-		sb_printf(err, "%s:1:1: the policy has a \"network\" section, which the daemon does not enforce yet (network rules are cgroup programs of warden run and attach); refusing rather than binding agents without their network rules\n",
-			  p->file);
-		return -EOPNOTSUPP;
+	for (size_t i = 0; i < p->nnet; i++) {
+		if (p->net_rules[i].is_host) {
+			sb_printf(err, "%s:%d:%d: network.rules[%zu]: host rules need warden's DNS resolver, which the daemon does not run yet (warden run does); refusing rather than binding agents without them\n",
+				  p->file, p->net_rules[i].line, p->net_rules[i].col, i);
+			return -EOPNOTSUPP;
+		}
 	}
 	if (p->nmatch_cgroups > 64) {
 		sb_printf(err, "%s:%d:%d: match.cgroups has %zu entries; the limit is 64\n", p->file,
@@ -1136,15 +1327,29 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 	struct wd_agent a = {
 		.root_node = c->root_id,
 		.mode = p->mode,
-		.flags = p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0,
+		.flags = (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
+			 (p->has_network ? WD_AGENT_NET | WD_AGENT_NETGATE : 0) |
+			 (p->net_raw ? WD_AGENT_RAW : 0) |
+			 (p->no_abstract_unix ? WD_AGENT_NO_ABSTRACT : 0),
 		.match = kinds_of(p),
 	};
 	struct policy old_p = s->policy;
 	struct compiled old_c = s->compiled;
+	struct slot_net *old_nets = s->nets, *nets = NULL;
+	size_t old_nnets = s->nnets, nnets = 0;
 	bool was_active = active(s);
 	int ret;
 
+	if (!s->instance[0])
+		new_instance(s->instance);
+	if (p->has_network) {
+		ret = load_nets(d, i, p, &nets, &nnets, err);
+		if (ret)
+			return ret;
+	}
 	ret = put_tree_nodes(d, c);
+	if (ret)
+		drop_nets(nets, nnets);
 	if (ret) {
 		sb_printf(err, "%s:1:1: cannot put the policy in the kernel: %s (map full? %u nodes)\n",
 			  p->file, strerror(-ret), DAEMON_NODES);
@@ -1168,14 +1373,16 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 		ret = -errno;
 		sb_printf(err, "%s:1:1: cannot switch the agent to the new policy: %s\n", p->file,
 			  strerror(-ret));
+		drop_nets(nets, nnets);
 		return ret;
 	}
+	s->nets = nets;
+	s->nnets = nnets;
+	drop_nets(old_nets, old_nnets);
 	s->policy = *p;
 	s->compiled = *c;
 	s->used = true;
 	s->removed = false;
-	if (!s->instance[0])
-		new_instance(s->instance);
 	s->loaded_ns = realtime_ns();
 	slot_ai(s);
 	ret = sync_match(d, err);
@@ -1185,6 +1392,8 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 	retire(d, &old_c);
 	compiled_free(&old_c);
 	policy_free(&old_p);
+	drop_stale_net_pins(d, i);
+	d->sweep_due = true;
 	memset(p, 0, sizeof(*p));
 	memset(c, 0, sizeof(*c));
 	return 0;
@@ -1777,12 +1986,17 @@ static void loop(struct daemon *d)
 			}
 		}
 		drain(d);
+		if (d->sweep_due) {
+			d->sweep_due = false;
+			sweep_net(d);
+		}
 		for (int k = 0; k < FOLLOWERS_MAX; k++)
 			if (d->followers[k].fd >= 0 && d->followers[k].pending.len)
 				follower_flush(d, &d->followers[k]);
 		if (mono_ns() - last_tick > 1000000000LL) {
 			refresh_cgroups(d);
 			tick_attached(d);
+			sweep_net(d);
 			collect_garbage(d, d->adopt_gc_at && mono_ns() > d->adopt_gc_at);
 			if (d->adopt_gc_at && mono_ns() > d->adopt_gc_at)
 				d->adopt_gc_at = 0;
@@ -1942,6 +2156,9 @@ static void stop(struct daemon *d)
 	if (d->skel)
 		lsm_unload(d->skel);
 	for (int i = 0; i < WD_AGENTS_MAX; i++) {
+		for (size_t k = 0; k < d->slots[i].nnets; k++)
+			net_unload(d->slots[i].nets[k].skel);	/* pinned: they stay */
+		free(d->slots[i].nets);
 		compiled_free(&d->slots[i].compiled);
 		policy_free(&d->slots[i].policy);
 	}

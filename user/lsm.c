@@ -159,6 +159,10 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 		return err;
 	/* warden run and attach never bind at exec: the daemon's programs do. */
 	bpf_program__set_autoload(skel->progs.wd_bind_exec, false);
+	bpf_program__set_autoload(skel->progs.wd_gate_connect, false);
+	bpf_program__set_autoload(skel->progs.wd_gate_sendmsg, false);
+	bpf_program__set_autoload(skel->progs.wd_gate_bind, false);
+	bpf_program__set_autoload(skel->progs.wd_daemon_iter, false);
 	err = lsm_load_attach(skel, why);
 	if (err) {
 		lsm_bpf__destroy(skel);

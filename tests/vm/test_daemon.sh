@@ -137,10 +137,10 @@ expect_match "daemon: status still shows v2" "\"policy_sha256\":\"$SHA2\"" "$(st
 sleep 1
 expect "daemon: after the bad file, the secret stays denied" 0 "$(since $S/loop.log $L0 | grep -c 'S ok')"
 expect_match "daemon: after the bad file, v2 still allows the other" 'O ok' "$(tail -10 $S/loop.log)"
-echo '{"version": 1, "name": "x", "match": {"exe": ["/bin/nothing"]}, "network": {"default": "deny"}}' | put net.json
+echo '{"version": 1, "name": "x", "match": {"exe": ["/bin/nothing"]}, "version": 2}' | put dup.json
 wait_policy_events $((N0 + 1))
-expect_match "daemon: a policy the daemon cannot fully enforce is refused" '"file":"net.json","error":".*network' "$(grep '"event":"policy"' $EV | tail -1)"
-rm -f $D/net.json
+expect_match "daemon: a duplicate key is rejected with its place" '"file":"dup.json","error":".*dup.json:1:[0-9]+: duplicate key' "$(grep '"event":"policy"' $EV | tail -1)"
+rm -f $D/dup.json
 v2 | put agent.json
 
 # Binding by uid and by cgroup; the control socket is root's.
@@ -167,6 +167,38 @@ expect_match "daemon: metrics count reloads" 'warden_reloads_total [1-9][0-9][0-
 expect_match "daemon: metrics count failures" 'warden_reload_failures_total [1-9]' "$M"
 expect_match "daemon: metrics show map usage" 'warden_map_entries\{map="nodes"\} [1-9]' "$M"
 INST=$(st | grep -o '"agent":"daemon-agent","identity":"[^"]*","instance":"[0-9a-f]*"' | grep -o '"instance":"[0-9a-f]*"')
+
+# Network rules: a process bound at exec is moved into the agent's network
+# cgroup (until then it has no IP at all), where the rules judge it.
+WN=/warden/build/tests/wnet
+$WN serve tcp 127.0.0.1 17100 >/dev/null 2>&1 &
+SV1=$!
+$WN serve tcp 127.0.0.1 17101 >/dev/null 2>&1 &
+SV2=$!
+cat >$S/bin/netagent <<EOF
+#!/bin/sh
+sleep 1
+echo "allowed=\$($WN connect tcp 127.0.0.1 17100 2>&1 | tail -1)"
+echo "denied=\$($WN connect tcp 127.0.0.1 17101 2>&1 | tail -1)"
+echo "cgroup=\$(cat /proc/self/cgroup)"
+EOF
+chmod 755 $S/bin/netagent
+N0=$(policy_events)
+echo "{\"version\": 1, \"name\": \"net-agent\", \"match\": {\"exe\": [\"$S/bin/netagent\"]}, \"network\": {\"default\": \"deny\", \"rules\": [{\"cidr\": \"127.0.0.1/32\", \"ports\": [\"17100\"], \"protocol\": \"tcp\", \"allow\": [\"connect\"]}]}}" | put net.json
+wait_policy_events $N0
+sleep 1
+expect_match "daemon network: the policy is loaded" '"action":"loaded","file":"net.json"' "$(grep '"event":"policy"' $EV | tail -1)"
+NO=$($S/bin/netagent 2>&1)
+expect "daemon network: a rule allows" "allowed=ok" "$(echo "$NO" | grep allowed)"
+expect_match "daemon network: the default denies" '^denied=(EACCES|EPERM)$' "$(echo "$NO" | grep denied)"
+expect_match "daemon network: the bound process was moved into the agent's cgroup" 'cgroup=0::/warden/net-agent\.[0-9a-f]{12}$' "$(echo "$NO" | grep cgroup)"
+expect_match "daemon network: the denial is an event of the agent" '"agent":"net-agent".*"event":"network".*"port":17101.*"decision":"deny"' "$(grep '"port":17101' $EV | tail -1)"
+expect "daemon network: an unbound process connects anywhere" ok "$($WN connect tcp 127.0.0.1 17101 2>&1 | tail -1)"
+echo '{"version": 1, "name": "h", "match": {"exe": ["/bin/nothing"]}, "network": {"rules": [{"host": "example.org", "allow": ["connect"]}]}}' | put host.json
+wait_policy_events $((N0 + 1))
+expect_match "daemon network: host rules are refused (no resolver in the daemon yet)" '"file":"host.json","error":".*host rules' "$(grep '"event":"policy"' $EV | tail -1)"
+rm -f $D/host.json $D/net.json
+kill $SV1 $SV2 2>/dev/null
 
 # warden attach hands the attach to the daemon, which keeps it until warden detach.
 PA=$S/attach.json
