@@ -83,7 +83,7 @@ expect "systemd-analyze verify accepts the unit${out:+ (it said: $out)}" 0 "$rc"
 # ---- Kubernetes YAML ---------------------------------------------------------
 # One "fact value" line per property checked; a YAML error is a failure.
 facts=$("$PY" - dist/kubernetes/daemonset.yaml dist/kubernetes/policies-configmap.yaml \
-	policies/coding-agent.json <<'PY' 2>&1
+	policies/coding-agent.json "$T/cm-policy.json" <<'PY' 2>&1
 import json, sys, yaml
 ds_docs = list(yaml.safe_load_all(open(sys.argv[1])))
 cm = yaml.safe_load(open(sys.argv[2]))
@@ -113,9 +113,10 @@ print("run", vols[mounts["/run/warden"]["name"]]["hostPath"]["path"])
 print("policies", vols[mounts["/etc/warden/policies"]["name"]]["configMap"]["name"],
       cm["metadata"]["name"])
 p = json.loads(cm["data"]["coding-agent.json"])
-match = p.pop("match")
-print("match", sorted(match))
-print("same_as_policy", p == json.load(open(sys.argv[3])))
+print("match", sorted(p["match"]))
+print("network", "network" in p)
+print("vars", "${" in cm["data"]["coding-agent.json"])
+open(sys.argv[4], "w").write(cm["data"]["coding-agent.json"])
 PY
 )
 rc=$?
@@ -129,7 +130,7 @@ expect "hostPID: true" True "$(fact hostPID)"
 expect "hostNetwork: true (metrics on the node's loopback)" True "$(fact hostNetwork)"
 expect "privileged" True "$(fact privileged)"
 expect "daemon args: policy dir, metrics on loopback" \
-	"daemon --policy-dir /etc/warden/policies --metrics 127.0.0.1:9464 --events -" "$(fact args)"
+	"daemon --policy-dir /etc/warden/policies --metrics 127.0.0.1:9464 --sink stdout" "$(fact args)"
 expect "RollingUpdate, maxUnavailable 1" "RollingUpdate 1" "$(fact update)"
 expect "tolerates every taint" '[{"operator": "Exists"}]' "$(fact tolerations)"
 expect "liveness probe runs warden status" "/usr/bin/warden status" "$(fact liveness)"
@@ -140,7 +141,12 @@ expect "/sys/fs/cgroup from the host" /sys/fs/cgroup "$(fact cgroup)"
 expect "/run/warden from the host" /run/warden "$(fact run)"
 expect "policies from the example ConfigMap" "warden-policies warden-policies" "$(fact policies)"
 expect "ConfigMap policy has a match section" "['exe']" "$(fact match)"
-expect "ConfigMap policy is policies/coding-agent.json plus match" True "$(fact same_as_policy)"
+expect "ConfigMap policy has no network section (the daemon refuses those)" False "$(fact network)"
+expect "ConfigMap policy has no \${CWD}/\${HOME} (the daemon's own, not the agent's)" False "$(fact vars)"
+# As the daemon parses it: from /, match section included.
+out=$(cd / && "$D/usr/bin/warden" policy check "$T/cm-policy.json" 2>&1 >/dev/null)
+rc=$?
+expect "warden policy check accepts the ConfigMap policy${out:+ ($out)}" 0 "$rc"
 
 # ---- an existing /etc/warden/policies is the admin's -------------------------
 chmod 0750 "$D/etc/warden/policies"
