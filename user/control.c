@@ -46,7 +46,9 @@ int control_request(const char *path, const char *request)
 		close(fd);
 		return ret;
 	}
-	shutdown(fd, SHUT_WR);
+	/* A follower keeps its side open: the daemon takes its hang-up for the end. */
+	if (!strstr(request, "\"events\""))
+		shutdown(fd, SHUT_WR);
 	return fd;
 }
 
@@ -94,6 +96,12 @@ static void print_status(const cJSON *o)
 		printf("%-4.0f %-20s %-12s %-8s %-8s %-14.12s %s\n", num(a, "slot"), str(a, "agent"),
 		       str(a, "instance"), str(a, "state"), str(a, "mode"), str(a, "policy_sha256"),
 		       str(a, "file"));
+	}
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(o, "attached")) > 0)
+		printf("attached (warden detach INSTANCE ends one):\n");
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(o, "attached")) {
+		printf("     %-20s %-12s %-8s %-23s %s\n", str(a, "agent"), str(a, "instance"),
+		       str(a, "mode"), str(a, "policy_sha256"), str(a, "cgroup"));
 	}
 	printf("bound %.0f, lost %.0f, rate-limited %.0f, reloads %.0f, rejected %.0f\n",
 	       num(c, "bound"), num(c, "lost_ringbuf"), num(c, "rate_limited"), num(c, "reloads"),

@@ -1457,6 +1457,9 @@ static void load_file(struct daemon *d, const char *name)
 		pr_warn("daemon: %s %s: agent \"%s\" (slot %d, instance %s, sha256 %.12s)\n",
 			fresh ? "loaded" : "reloaded", name, s->policy.name, i, s->instance,
 			s->policy.sha256);
+		if (!s->policy.has_match)
+			pr_warn("daemon: %s has no \"match\": it binds no process at exec (processes already running can be confined with warden attach)\n",
+				name);
 		policy_event(d, s, fresh ? "loaded" : "reloaded", name, NULL);
 		save_state(d);
 	}
@@ -1488,18 +1491,22 @@ static void remove_file(struct daemon *d, const char *name)
 /* Every file of DIR, and the slots whose file is gone. */
 static int scan_dir(struct daemon *d)
 {
-	struct dirent *e;
-	DIR *dir = opendir(d->dir);
+	struct dirent **names;
 	char path[PATH_MAX];
+	int n;
 
-	if (!dir) {
+	/* In name order: when two files claim the same program, the later name is rejected. */
+	n = scandir(d->dir, &names, NULL, alphasort);
+	if (n < 0) {
 		pr_warn("daemon: cannot read the policy directory %s: %s\n", d->dir, strerror(errno));
 		return -errno;
 	}
-	while ((e = readdir(dir)))
-		if (policy_file_name(e->d_name))
-			load_file(d, e->d_name);
-	closedir(dir);
+	for (int k = 0; k < n; k++) {
+		if (policy_file_name(names[k]->d_name))
+			load_file(d, names[k]->d_name);
+		free(names[k]);
+	}
+	free(names);
 	for (int i = 0; i < WD_AGENTS_MAX; i++) {
 		struct slot *s = &d->slots[i];
 
@@ -2072,12 +2079,39 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
+/* The attaches a daemon held end with its state: trees go home, programs go. */
+static void reset_attaches(struct daemon *d)
+{
+	char *text = NULL;
+	cJSON *root, *it, *arr;
+
+	if (read_file(d->state_file, &text, NULL))
+		return;
+	root = cJSON_Parse(text);
+	arr = root ? cJSON_GetObjectItem(root, "attached") : NULL;
+	cJSON_ArrayForEach(it, arr) {
+		struct attached t;
+
+		if (attached_from_json(&t, it))
+			continue;
+		if (t.tree && t.own_cgroup)
+			move_home(&t);
+		remove_pins(t.dir);
+		if (t.own_cgroup)
+			rmdir(t.cgroup);
+		pr_warn("daemon: attach %s (agent \"%s\") ended\n", t.instance, t.agent);
+	}
+	cJSON_Delete(root);
+	free(text);
+}
+
 static int reset(struct daemon *d)
 {
 	int ret;
 
 	if (take_lock(d))
 		return EXIT_FAIL;
+	reset_attaches(d);
 	ret = lsm_remove_pinned(d->pins);
 	if (ret) {
 		pr_warn("daemon: cannot remove %s: %s\n", d->pins, strerror(-ret));

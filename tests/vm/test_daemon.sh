@@ -143,6 +143,39 @@ expect_match "daemon: a duplicate key is rejected with its place" '"file":"dup.j
 rm -f $D/dup.json
 v2 | put agent.json
 
+# warden events --follow, warden reload, two files claiming one program, and
+# a ConfigMap-like directory whose "..data" symlink is swapped in one rename.
+$W events --follow >$S/follow.log 2>&1 &
+FP=$!
+sleep 1
+N0=$(policy_events)
+echo "{\"version\": 1, \"name\": \"twin\", \"match\": {\"exe\": [\"$S/bin/agent\"]}}" >$D/zz-twin.json
+wait_policy_events $N0
+expect_match "daemon: a second file claiming the same program is rejected" '"file":"zz-twin.json","error":".*zz-twin.json:1:[0-9]+: match.exe\[0\] .* is already matched by' "$(grep '"event":"policy"' $EV | tail -1)"
+sleep 1
+expect_match "daemon: events --follow streams the daemon's events" '"action":"rejected","file":"zz-twin.json"' "$(cat $S/follow.log)"
+kill $FP 2>/dev/null
+wait $FP 2>/dev/null
+rm $D/zz-twin.json
+expect "daemon: warden reload exits 0 when every file loads" 0 "$(status $W reload)"
+N0=$(policy_events)
+mkdir $D/..v1 $D/..v2
+echo "{\"version\": 1, \"name\": \"cm-agent\", \"match\": {\"uids\": [4400]}, \"file\": {\"rules\": [{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}]}}" >$D/..v1/cm.json
+echo "{\"version\": 1, \"name\": \"cm-agent\", \"match\": {\"uids\": [4400]}, \"file\": {\"rules\": [{\"path\": \"$S/other/\", \"deny\": [\"read\"]}]}}" >$D/..v2/cm.json
+ln -s ..data/cm.json $D/cm.json
+ln -s ..v1 $D/..data_tmp
+$WT do rename $D/..data_tmp $D/..data >/dev/null
+wait_policy_events $N0
+expect_match "daemon: a ..data swap loads the ConfigMap's files" '"action":"loaded","file":"cm.json"' "$(grep '"event":"policy"' $EV | tail -1)"
+expect "daemon: ... and they hold" EACCES "$($WT as 4400 4400 $WT open $S/secret/key)"
+ln -s ..v2 $D/..data_tmp
+$WT do rename $D/..data_tmp $D/..data >/dev/null
+wait_policy_events $((N0 + 1))
+expect_match "daemon: the next ..data swap reloads them" '"action":"reloaded","file":"cm.json"' "$(grep '"event":"policy"' $EV | tail -1)"
+expect "daemon: ... with the new version in force" ok "$($WT as 4400 4400 $WT open $S/secret/key)"
+expect "daemon: ... new version denies" EACCES "$($WT as 4400 4400 $WT open $S/other/x)"
+rm -rf $D/cm.json $D/..data $D/..v1 $D/..v2
+
 # Binding by uid and by cgroup; the control socket is root's.
 echo "{\"version\": 1, \"name\": \"uid-agent\", \"match\": {\"uids\": [4321]}, \"file\": {\"rules\": [{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}]}}" | put uid.json
 mkdir -p /sys/fs/cgroup/wtest-daemon
