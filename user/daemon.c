@@ -233,6 +233,43 @@ static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The cgroup of @pid, "/a/b" as /proc/PID/cgroup says (cgroup v2). Events
+ * come in bursts from few processes: a small cache, one second fresh.
+ */
+static const char *cgroup_of_pid(uint32_t pid, char *buf, size_t size)
+{
+	static struct { uint32_t pid; int64_t at; char path[256]; } cache[64];
+	char file[32], *text = NULL, *p, *nl;
+	int64_t now = mono_ns();
+	unsigned slot = pid % 64;
+
+	if (cache[slot].pid == pid && now - cache[slot].at < 1000000000LL) {
+		snprintf(buf, size, "%s", cache[slot].path);
+		return buf;
+	}
+	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
+	if (read_file(file, &text, NULL))
+		return NULL;
+	p = strstr(text, "0::");
+	if (!p) {
+		free(text);
+		return NULL;
+	}
+	p += 3;
+	nl = strchr(p, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(buf, size, "%s", p);
+	free(text);
+	if (strlen(buf) < sizeof(cache[slot].path)) {
+		cache[slot].pid = pid;
+		cache[slot].at = now;
+		snprintf(cache[slot].path, sizeof(cache[slot].path), "%s", buf);
+	}
+	return buf;
+}
+
 static bool policy_file_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -245,7 +282,8 @@ static void slot_ai(struct slot *s)
 	s->ai = (struct agent_info){ .name = s->policy.name ? s->policy.name : "unknown",
 				     .identity = s->policy.identity, .instance = s->instance,
 				     .exe_lookup = exe_of_pid, .policy = &s->policy,
-				     .policy_sha256 = s->policy.sha256[0] ? s->policy.sha256 : NULL };
+				     .policy_sha256 = s->policy.sha256[0] ? s->policy.sha256 : NULL,
+				     .cgroup_lookup = cgroup_of_pid };
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -374,7 +412,8 @@ static void attached_ai(struct attached *t)
 {
 	t->ai = (struct agent_info){ .name = t->agent, .identity = t->identity[0] ? t->identity : NULL,
 				     .instance = t->instance, .exe_lookup = exe_of_pid,
-				     .policy_sha256 = t->sha256[0] ? t->sha256 : NULL };
+				     .policy_sha256 = t->sha256[0] ? t->sha256 : NULL,
+				     .cgroup_lookup = cgroup_of_pid };
 }
 
 static int on_attached_event(void *ctx, void *data, size_t size)

@@ -122,6 +122,26 @@ static void put_agent(struct sbuf *sb, const struct agent_info *ai, int64_t real
 	put_str(sb, "instance", ai->instance);
 }
 
+static void put_tail(struct sbuf *sb, const struct agent_info *ai);
+
+/* put_tail() for an event about process @pid: its cgroup, when the instance has no one cgroup. */
+static void put_tail_pid(struct sbuf *sb, const struct agent_info *ai, uint32_t pid)
+{
+	char buf[4096];
+	const char *cg;
+
+	if (ai->cgroup || !ai->cgroup_lookup) {
+		put_tail(sb, ai);
+		return;
+	}
+	if (ai->policy_sha256)
+		put_str(sb, "policy_sha256", ai->policy_sha256);
+	cg = ai->cgroup_lookup(pid, buf, sizeof(buf));
+	if (cg)
+		put_str(sb, "cgroup", cg);
+	sb_puts(sb, "}\n");
+}
+
 /* Fields every event ends with: the policy's version and the instance's cgroup. */
 static void put_tail(struct sbuf *sb, const struct agent_info *ai)
 {
@@ -328,7 +348,8 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 	switch (ev->type) {
 	case WD_EV_PROC:
 		put_process(sb, ev);
-		put_tail(sb, ai);
+		put_tail_pid(sb, ai, ev->type == WD_EV_PROC && ev->right == WD_PROC_START ? ev->target
+											  : ev->pid);
 		return 0;
 	case WD_EV_NET:
 		put_network(sb, ev);
@@ -359,7 +380,7 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		sb_puts(sb, ",\"fileless\":true");
 	if (ev->flags & WD_EVF_IDENTITY)
 		sb_puts(sb, ",\"alias\":true");
-	put_tail(sb, ai);
+	put_tail_pid(sb, ai, ev->pid);
 	return 0;
 }
 

@@ -26,6 +26,11 @@ struct agent_info {
 	const struct policy *policy;
 	const char *policy_sha256;	/* the policy's version, in every event; may be NULL */
 	const char *cgroup;	/* the instance's cgroup (path under the cgroup2 root); may be NULL */
+	/*
+	 * When cgroup is NULL (the daemon: bound processes stay in their own
+	 * cgroups): the cgroup of process @pid, or NULL; may itself be NULL.
+	 */
+	const char *(*cgroup_lookup)(uint32_t pid, char *buf, size_t size);
 };
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, to turn bpf_ktime_get_boot_ns() into wall time. */

@@ -293,41 +293,63 @@ static void remove_pin_dir(const char *dir)
 	rmdir(dir);
 }
 
-/*
- * Pin this load's links as @dir/links-<gen>, then drop every other
- * generation's: the old programs are detached only once the new ones hold
- * (for a moment both judge, with the same maps: the same decisions).
- */
-static int pin_generation(struct lsm_bpf *skel, const char *dir, struct sbuf *why)
+/* The BPF object's identity: a daemon of the same build keeps the programs that run. */
+static uint64_t object_hash(void)
 {
-	char links[PATH_MAX], old[PATH_MAX * 2];
-	struct dirent *e;
-	DIR *d;
-	int err;
+	size_t n;
+	const unsigned char *p = lsm_bpf__elf_bytes(&n);
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	snprintf(links, sizeof(links), "%s/links-%lld-%d", dir, (long long)time(NULL), getpid());
-	err = pin_skeleton_links(skel->skeleton, links);
-	if (err) {
-		sb_printf(why, "cannot pin the programs' links in %s: %s", links, strerror(-err));
-		return err;
-	}
-	d = opendir(dir);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Drop every generation of links in @dir but @keep. */
+static void drop_generations(const char *dir, const char *keep)
+{
+	char old[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
 	while (d && (e = readdir(d))) {
 		if (strncmp(e->d_name, "links-", 6))
 			continue;
 		snprintf(old, sizeof(old), "%s/%s", dir, e->d_name);
-		if (strcmp(old, links))
+		if (strcmp(old, keep))
 			remove_pin_dir(old);
 	}
 	if (d)
 		closedir(d);
-	return 0;
 }
 
+/* Does @links hold pinned links? (A daemon of this build attached them.) */
+static bool generation_present(const char *links)
+{
+	struct dirent *e;
+	DIR *d = opendir(links);
+	bool any = false;
+
+	while (d && (e = readdir(d)) && !any)
+		any = e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/*
+ * The links of a build live in @dir/links-<hash of its BPF object>. A
+ * daemon of the same build leaves the programs that run in place (no
+ * moment without them, no double judging, no trampoline churn under
+ * load). Another build attaches its own first, then drops the old ones:
+ * for a moment both judge, with the same maps: the same decisions.
+ */
 int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const struct lsm_opts *o,
 		    bool *adopted, struct sbuf *why)
 {
+	char links[PATH_MAX];
 	struct lsm_bpf *skel;
+	bool keep;
 	int err;
 
 	if (mkdir(WARDEN_BPFFS, 0700) && errno != EEXIST) {
@@ -340,20 +362,35 @@ int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const s
 		sb_printf(why, "cannot create %s: %s", dir, strerror(-err));
 		return err;
 	}
+	snprintf(links, sizeof(links), "%s/links-%016llx", dir, (unsigned long long)object_hash());
 	err = lsm_open_configure(&skel, nodes, o, why);
 	if (err)
 		return err;
 	err = reuse_pinned_maps(skel, dir, adopted, why);
-	if (!err)
+	keep = !err && *adopted && generation_present(links);
+	if (!err && keep) {
+		err = lsm_bpf__load(skel);
+		if (err)
+			sb_printf(why, "cannot load the BPF LSM programs: %s", strerror(-err));
+	} else if (!err) {
 		err = lsm_load_attach(skel, why);
+		if (!err) {
+			remove_pin_dir(links);	/* a partial generation of this build */
+			err = pin_skeleton_links(skel->skeleton, links);
+			if (err)
+				sb_printf(why, "cannot pin the programs' links in %s: %s", links,
+					  strerror(-err));
+		}
+	}
 	if (!err)
 		err = pin_new_maps(skel, dir, why);
 	if (!err)
-		err = pin_generation(skel, dir, why);
+		drop_generations(dir, links);
 	if (err) {
 		lsm_bpf__destroy(skel);
 		return err;
 	}
+	pr_debug("daemon: %s the programs of %s\n", keep ? "kept" : "attached", links);
 	*out = skel;
 	return 0;
 }

@@ -572,6 +572,48 @@ static void t_bad_records(void **state)
 	expect_einval(r.bytes, r.size);
 }
 
+/* The daemon's processes stay in their own cgroups: looked up per event's process. */
+static uint32_t looked_up_pid;
+
+static const char *cgroup_by_pid(uint32_t pid, char *buf, size_t size)
+{
+	looked_up_pid = pid;
+	if (pid == 4242) {
+		snprintf(buf, size, "/user.slice/session-1.scope");
+		return buf;
+	}
+	return NULL;
+}
+
+static void t_cgroup_lookup(void **state)
+{
+	struct agent_info ai = { .name = "a", .instance = "i", .policy_sha256 = "ab",
+				 .cgroup_lookup = cgroup_by_pid };
+	struct rec r;
+	struct sbuf sb = {0};
+
+	(void)state;
+	mkrec(&r, "/x", "/bin/cat");
+	assert_int_equal(event_format(&sb, r.bytes, r.size, &ai, 0), 0);
+	sb_putc(&sb, '\0');
+	assert_int_equal(looked_up_pid, 4242);
+	assert_non_null(strstr(sb.buf, ",\"policy_sha256\":\"ab\",\"cgroup\":\"/user.slice/session-1.scope\"}\n"));
+	sb.len = 0;
+	r.ev.pid = 7;	/* gone: no cgroup field rather than a wrong one */
+	assert_int_equal(event_format(&sb, r.bytes, r.size, &ai, 0), 0);
+	sb_putc(&sb, '\0');
+	assert_null(strstr(sb.buf, "\"cgroup\""));
+	sb.len = 0;
+	ai.cgroup = "/warden/a.i";	/* an instance's own cgroup wins: no lookup */
+	looked_up_pid = 0;
+	r.ev.pid = 4242;
+	assert_int_equal(event_format(&sb, r.bytes, r.size, &ai, 0), 0);
+	sb_putc(&sb, '\0');
+	assert_int_equal(looked_up_pid, 0);
+	assert_non_null(strstr(sb.buf, "\"cgroup\":\"/warden/a.i\"}\n"));
+	sb_free(&sb);
+}
+
 /* ---- lost events ------------------------------------------------------- */
 
 static void t_lost(void **state)
@@ -743,6 +785,7 @@ int main(void)
 		cmocka_unit_test(t_escape_all_bytes),
 		cmocka_unit_test(t_bad_records),
 		cmocka_unit_test(t_exec_and_tamper_events),
+		cmocka_unit_test(t_cgroup_lookup),
 		cmocka_unit_test(t_lost),
 		cmocka_unit_test(t_appends),
 	};

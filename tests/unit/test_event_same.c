@@ -792,7 +792,7 @@ static void t_each_type_and_flag(void **state)
 	struct rng r = { 42 };
 	struct sbuf want = {0}, got = {0};
 	struct rec *rec = malloc(sizeof(*rec));
-	struct agent_info ai = { "a", "i", "n", lookup, &pol, "0123abcd", "/warden/a-1" };
+	struct agent_info ai = { "a", "i", "n", lookup, &pol, "0123abcd", "/warden/a-1", NULL };
 	long n = 0;
 
 	(void)state;

@@ -97,6 +97,7 @@ expect_match "daemon: a bind event for the agent" '"agent":"daemon-agent".*"even
 DENY=$(grep '"decision":"deny"' $EV | grep "$S/secret/key" | head -1)
 expect_match "daemon: deny events carry the policy version" "\"policy_sha256\":\"$SHA1\"" "$DENY"
 expect_match "daemon: deny events carry the identity" '"identity":"spiffe://warden.test/daemon"' "$DENY"
+expect_match "daemon: deny events carry the process's cgroup" '"cgroup":"/[^"]*"}$' "$DENY"
 ST=$(st)
 expect_match "daemon: status --json shows the agent and its version" "\"policy_sha256\":\"$SHA1\"" "$ST"
 expect_match "daemon: status counts the bind" '"bound":[1-9]' "$ST"
@@ -175,6 +176,11 @@ expect_match "daemon: the next ..data swap reloads them" '"action":"reloaded","f
 expect "daemon: ... with the new version in force" ok "$($WT as 4400 4400 $WT open $S/secret/key)"
 expect "daemon: ... new version denies" EACCES "$($WT as 4400 4400 $WT open $S/other/x)"
 rm -rf $D/cm.json $D/..data $D/..v1 $D/..v2
+
+kill -HUP $DP
+sleep 1
+expect_match "daemon: SIGHUP reloads the directory" 'SIGHUP: reloading' "$(cat $S/d1.log)"
+expect "daemon: ... and the daemon goes on" 0 "$(status $W status)"
 
 # Binding by uid and by cgroup; the control socket is root's.
 echo "{\"version\": 1, \"name\": \"uid-agent\", \"match\": {\"uids\": [4321]}, \"file\": {\"rules\": [{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}]}}" | put uid.json
