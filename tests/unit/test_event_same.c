@@ -641,6 +641,7 @@ static void rnd_agent(struct rng *r, struct agent_info *ai, char bufs[5][128])
 	ai->exe_lookup = below(r, 4) ? lookup : NULL;
 	ai->policy = below(r, 2) ? &pol : NULL;
 	ai->policy_sha256 = below(r, 2) ? rnd_str(r, bufs[3], 80) : NULL;
+	ai->cgroup_lookup = NULL;	/* the reference predates it: tested in test_event.c */
 	ai->cgroup = below(r, 2) ? rnd_str(r, bufs[4], 128) : NULL;
 }
 
