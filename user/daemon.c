@@ -703,6 +703,8 @@ static void save_state(struct daemon *d)
 		cJSON_AddStringToObject(o, "file", s->file);
 		cJSON_AddStringToObject(o, "instance", s->instance);
 		cJSON_AddBoolToObject(o, "removed", s->removed);
+		if (s->cgroup[0])
+			cJSON_AddStringToObject(o, "cgroup", s->cgroup);
 		cJSON_AddItemToArray(arr, o);
 	}
 	arr = cJSON_AddArrayToObject(root, "attached");
@@ -752,6 +754,9 @@ static void load_state(struct daemon *d)
 			s->removed = true;	/* until its file is loaded again */
 			snprintf(s->file, sizeof(s->file), "%s", f->valuestring);
 			snprintf(s->instance, sizeof(s->instance), "%s", in->valuestring);
+			f = cJSON_GetObjectItem(it, "cgroup");
+			if (cJSON_IsString(f))
+				snprintf(s->cgroup, sizeof(s->cgroup), "%s", f->valuestring);
 			slot_ai(s);
 		}
 		slots = root ? cJSON_GetObjectItem(root, "attached") : NULL;
@@ -942,8 +947,12 @@ static void wanted_keys(struct daemon *d, struct wd_match_key **keys, uint32_t *
 		struct slot *s = &d->slots[i];
 		uint32_t prim;
 
-		if (!active(s))
+		if (!active(s)) {
+			/* Removed: binds no one, but those bound keep their network. */
+			for (size_t k = 0; s->used && k < s->nnets; k++)
+				add_key(keys, vals, n, WD_MATCH_NETCG, i, s->nets[k].cgid, 1);
 			continue;
+		}
 		prim = primary_kind(&s->policy);
 		resolve_cgroups(s);
 		for (size_t j = 0; j < s->policy.nmatch_cgroups && j < 64; j++) {
@@ -1505,6 +1514,25 @@ static void load_file(struct daemon *d, const char *name)
 	sb_free(&err);
 }
 
+/* A removed network policy's instance cgroup, once empty: its programs and it go. */
+static void release_cgroup(struct daemon *d, struct slot *s)
+{
+	struct sbuf err = {0};
+
+	if (!s->removed || !s->cgroup[0] || cgroup_populated(s->cgroup) != 0)
+		return;
+	drop_nets(s->nets, s->nnets);
+	s->nets = NULL;
+	s->nnets = 0;
+	if (rmdir(s->cgroup) && errno != ENOENT)
+		pr_warn("daemon: cannot remove %s: %s\n", s->cgroup, strerror(errno));
+	s->cgroup[0] = '\0';
+	if (sync_match(d, &err))
+		pr_warn("daemon: cannot update the match map\n");
+	sb_free(&err);
+	save_state(d);
+}
+
 /* DIR/@name is gone: no new process binds to it; those bound keep its policy. */
 static void remove_file(struct daemon *d, const char *name)
 {
@@ -1525,6 +1553,7 @@ static void remove_file(struct daemon *d, const char *name)
 		name, s->policy.name);
 	policy_event(d, s, "removed", name, NULL);
 	save_state(d);
+	release_cgroup(d, s);
 }
 
 /* Every file of DIR, and the slots whose file is gone. */
@@ -2043,6 +2072,9 @@ static void loop(struct daemon *d)
 			refresh_cgroups(d);
 			tick_attached(d);
 			sweep_net(d);
+			for (int i = 0; i < WD_AGENTS_MAX; i++)
+				if (d->slots[i].used && d->slots[i].removed && d->slots[i].cgroup[0])
+					release_cgroup(d, &d->slots[i]);
 			collect_garbage(d, d->adopt_gc_at && mono_ns() > d->adopt_gc_at);
 			if (d->adopt_gc_at && mono_ns() > d->adopt_gc_at)
 				d->adopt_gc_at = 0;
@@ -2139,6 +2171,15 @@ static void reset_attaches(struct daemon *d)
 		if (t.own_cgroup)
 			rmdir(t.cgroup);
 		pr_warn("daemon: attach %s (agent \"%s\") ended\n", t.instance, t.agent);
+	}
+	/* The network policies' instance cgroups: gone when empty (else their processes run free there). */
+	arr = root ? cJSON_GetObjectItem(root, "slots") : NULL;
+	cJSON_ArrayForEach(it, arr) {
+		cJSON *cg = cJSON_GetObjectItem(it, "cgroup");
+
+		if (cJSON_IsString(cg) && !strncmp(cg->valuestring, "/sys/fs/cgroup", 14) &&
+		    rmdir(cg->valuestring) && errno != ENOENT)
+			pr_warn("daemon: %s stays: %s\n", cg->valuestring, strerror(errno));
 	}
 	cJSON_Delete(root);
 	free(text);

@@ -236,7 +236,10 @@ expect "daemon network: an unbound process connects anywhere" ok "$($WN connect 
 echo '{"version": 1, "name": "h", "match": {"exe": ["/bin/nothing"]}, "network": {"rules": [{"host": "example.org", "allow": ["connect"]}]}}' | put host.json
 wait_policy_events $((N0 + 1))
 expect_match "daemon network: host rules are refused (no resolver in the daemon yet)" '"file":"host.json","error":".*host rules' "$(grep '"event":"policy"' $EV | tail -1)"
+NCG=$(echo "$NO" | grep cgroup= | sed 's/cgroup=0:://')
 rm -f $D/host.json $D/net.json
+sleep 2
+expect "daemon network: a removed network policy's empty cgroup goes" "" "$(ls -d /sys/fs/cgroup$NCG 2>/dev/null)"
 kill $SV1 $SV2 2>/dev/null
 
 # warden attach hands the attach to the daemon, which keeps it until warden detach.
@@ -310,6 +313,7 @@ expect "daemon: stopped: the secret stays denied" 0 "$(since $S/loop.log $L0 | g
 $W daemon --reset 2>/dev/null
 sleep 2
 expect_match "daemon: --reset ends the confinement" 'S ok' "$(tail -10 $S/loop.log)"
+expect "daemon: nothing of the daemon is left in the warden cgroup" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d 2>/dev/null)"
 kill $AGP 2>/dev/null
 wait $AGP 2>/dev/null
 rmdir /sys/fs/cgroup/wtest-daemon /sys/fs/cgroup/wtest-att 2>/dev/null
