@@ -181,7 +181,8 @@ demo: all
 
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
 BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
-	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate $(OUT)/bench/attachbench
+	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate $(OUT)/bench/attachbench \
+	$(OUT)/bench/insncount.so
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -219,6 +220,12 @@ $(OUT)/bench/evgen.skel.h: $(OUT)/bench/evgen.bpf.o
 $(OUT)/bench/evrate: tests/bench/evrate.c $(OUT)/bench/evgen.skel.h $(CORE_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+# insncount: a QEMU TCG plugin that counts guest instructions between
+# opbench's markers; qemu resolves its qemu_plugin_* symbols at load.
+$(OUT)/bench/insncount.so: tests/bench/insncount.c | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -MMD -fPIC -shared -fvisibility=hidden $< -o $@
 
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run

@@ -3,7 +3,7 @@
  * opbench: per-operation cost of the system calls an enforcer hooks.
  *
  *   opbench [--label L] [--reps N] [--iters N] [--exec PATH]
- *           [--open PATH]... [--deny PATH] [--ops LIST] [--port N]
+ *           [--open PATH]... [--deny PATH] [--ops LIST] [--port N] [--mark]
  *
  * Each operation runs --reps times --iters iterations; a rep's cost is its
  * wall time (CLOCK_MONOTONIC) over its iterations, and the number printed
@@ -28,6 +28,14 @@
  * silently did not apply is visible in the results. A connect or sendto
  * that fails is reported as "RESULT ... ns=-1 error=ERRNO" (a policy that
  * denies it) rather than timed.
+ *
+ * --mark: bracket every timed rep with the markers of the insncount QEMU
+ * plugin (tests/bench/insncount.c), which counts the guest instructions
+ * executed between them, and print after each rep, in marker order:
+ *
+ *   MARK label=L op=open depth=D rep=R iters=N error=ERRNO (0: none)
+ *
+ * The host pairs the k-th MARK line with the plugin's k-th start/stop pair.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +63,23 @@ struct opts {
 	const char *deny;
 	const char *ops;
 	int port;		/* loopback port for connect/sendto; 0 = any free one */
+	int mark;		/* --mark: insncount markers around each rep */
 };
+
+/*
+ * The insncount plugin's markers: 7-byte no-ops (nopl disp32(%rax)) with
+ * "DW" in the displacement's top half, which no compiler emits. Tag 1
+ * starts a measurement, tag 2 stops it. Without the plugin they are no-ops.
+ */
+static inline void mark_start(void)
+{
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x80, 0x01, 0x00, 0x44, 0x57" ::: "memory");
+}
+
+static inline void mark_stop(void)
+{
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x80, 0x02, 0x00, 0x44, 0x57" ::: "memory");
+}
 
 /* One timed loop body: returns 0, or -errno to abandon the operation. */
 typedef int (*op_fn)(void *ctx, long iters);
@@ -97,8 +121,15 @@ static int measure(const struct opts *o, const char *op, int depth, op_fn fn, vo
 	for (int r = 0; !err && r < o->reps; r++) {
 		double t0 = now_ns();
 
+		if (o->mark)
+			mark_start();
 		err = fn(ctx, iters);
+		if (o->mark)
+			mark_stop();
 		per[r] = (now_ns() - t0) / iters;
+		if (o->mark)	/* even after an error: pairs stay in step */
+			printf("MARK label=%s op=%s depth=%d rep=%d iters=%ld error=%d\n", o->label,
+			       op, depth, r, iters, -err);
 	}
 	if (err) {
 		printf("RESULT label=%s op=%s depth=%d ns=-1 error=%s\n", o->label, op, depth,
@@ -295,7 +326,8 @@ static void check_denied(const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr, "usage: opbench [--label L] [--reps N] [--iters N] [--exec PATH] "
-			"[--open PATH]... [--deny PATH] [--ops open,stat,exec,connect,sendto] [--port N]\n");
+			"[--open PATH]... [--deny PATH] [--ops open,stat,exec,connect,sendto] [--port N] "
+			"[--mark]\n");
 	exit(2);
 }
 
@@ -316,6 +348,10 @@ static void parse(struct opts *o, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--mark")) {
+			o->mark = 1;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (!strcmp(a, "--label"))

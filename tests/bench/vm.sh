@@ -11,6 +11,10 @@
 # policy install (loadbench).
 # ITERS and REPS (environment) size each measurement, ROUNDS repeats them;
 # ATTACH_RUNS is the number of timed attaches per tree size.
+# INSN=1: count instructions instead (a 1-vCPU boot with the insncount
+# plugin, see tests/bench/insncount.c): every scenario once, opbench with
+# --mark, nothing else (the counts do not depend on the host's load, so one
+# round is enough).
 B=/warden/build/bench
 P=$B/policies
 W=/warden/build/warden
@@ -42,7 +46,7 @@ echo secret >/home/agent/secret
 bench() {
 	label=$1 round=$2
 	shift 2
-	"$@" $B/opbench --label "$label" --reps "$REPS" --iters "$ITERS" $opens \
+	"$@" $B/opbench --label "$label" --reps "$REPS" --iters "$ITERS" $opens $MARK \
 		--exec $B/nop --deny /home/agent/secret --port $PORT >/tmp/op.out
 	rc=$?
 	sed "s/^[A-Z]* /&round=$round /" /tmp/op.out
@@ -65,6 +69,17 @@ scenario() {
 # host (the VM is emulated on a shared machine) does not land on one
 # scenario only; the report takes the median over rounds.
 order="none warden-10 warden-1000 warden-100000 landlock"
+MARK=
+if [ "${INSN:-0}" = 1 ]; then
+	MARK=--mark
+	for s in $order; do
+		scenario $s 1
+		# One vCPU counts everything it runs: let the freeing of the
+		# last run's maps (a kworker's, after warden exits) finish first.
+		sync; sleep 3
+	done
+	exit 0
+fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for s in $order; do scenario $s $r; done
