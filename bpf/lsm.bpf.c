@@ -104,6 +104,9 @@ struct walk {
 	__u32 root_node;	/* policy whose inode rules apply; 0 = none */
 	__u32 id_depth;		/* components below the deepest identity match */
 	struct wd_node_key id_key;	/* that match's node; .len == ~0 = none */
+	struct dentry *mnt_root;	/* vfsmnt's root: read once per mount */
+	struct super_block *sb;	/* the last inode's super block, and its */
+	__u32 dev;		/* s_dev: read once per file system */
 	bool done;		/* reached the task's root or the global root */
 	bool internal;		/* object lives on a kernel-internal mount */
 	bool foreign;		/* reached a root that is not the task's root */
@@ -143,11 +146,14 @@ struct mounts {
 #define WD_EV_DATA (2 * WD_PATH_MAX + 2 * (WD_NAME_MAX + 1))
 struct scratch {
 	struct dentry *comp[WD_WALK_MAX];	/* leaf first */
+	const unsigned char *comp_name[WD_WALK_MAX];	/* comp[i]'s d_name.name */
+	__u32 comp_len[WD_WALK_MAX];		/* and its d_name.len */
 	__u64 name[WD_NAME_WORDS];
 	struct walk w;
 	struct match m;
 	struct emit e;
 	struct mounts mo;
+	__u64 launder;				/* see scalar() */
 	struct wd_event ev;
 	char data[WD_EV_DATA];			/* path, then exe */
 };
@@ -196,20 +202,92 @@ static __always_inline struct wd_task *current_mark(void)
 
 /* ---- path walk --------------------------------------------------------- */
 
-/* Is dentry @d one of the policy's rule objects? Remember the deepest. */
-static __always_inline void identity_check(struct walk *w, struct dentry *d)
+/*
+ * A path walk reads a few fields of every dentry and inode on the way, and
+ * each bpf_probe_read_kernel() is a helper call: the walk's main cost. The
+ * fields it needs lie next to each other (d_parent, d_name, d_inode in
+ * struct dentry; i_sb .. i_ino in struct inode), so one read takes each
+ * group, after checking against the running kernel's BTF (CO-RE: the
+ * offsets below are the kernel's, the checks fold to constants at load)
+ * that they still do; a kernel laid out otherwise is read field by field.
+ */
+struct dentry_fields {
+	struct dentry *parent;
+	__u64 hash_len;		/* d_name: hash in the low, length in the high half */
+	const unsigned char *name;
+	struct inode *inode;
+};
+
+static __always_inline int read_dentry(struct dentry *d, struct dentry_fields *f)
+{
+	const __u32 at = bpf_core_field_offset(struct dentry, d_parent);
+
+	if (bpf_core_field_offset(struct dentry, d_name) == at + 8 &&
+	    bpf_core_field_offset(struct dentry, d_inode) == at + 24 &&
+	    bpf_core_field_size(struct dentry, d_name) == 16)
+		return bpf_probe_read_kernel(f, sizeof(*f), (void *)d + at);
+	f->parent = BPF_CORE_READ(d, d_parent);
+	f->hash_len = (__u64)BPF_CORE_READ(d, d_name.len) << 32;
+	f->name = BPF_CORE_READ(d, d_name.name);
+	f->inode = BPF_CORE_READ(d, d_inode);
+	return 0;
+}
+
+static __always_inline int read_inode(struct inode *inode, struct super_block **sb, __u64 *ino)
+{
+	const __u32 at = bpf_core_field_offset(struct inode, i_sb);
+	const __u32 ino_at = bpf_core_field_offset(struct inode, i_ino);
+	__u64 buf[4];
+
+	if (ino_at > at && ino_at - at < sizeof(buf) && !((ino_at - at) & 7) &&
+	    bpf_core_field_size(struct inode, i_ino) == 8) {
+		if (bpf_probe_read_kernel(buf, sizeof(buf), (void *)inode + at))
+			return -1;
+		*sb = (struct super_block *)buf[0];
+		*ino = buf[((ino_at - at) / 8) & 3];
+		return 0;
+	}
+	*sb = BPF_CORE_READ(inode, i_sb);
+	*ino = BPF_CORE_READ(inode, i_ino);
+	return 0;
+}
+
+/* A mount's root dentry and flags: adjacent in struct vfsmount. */
+static __always_inline int read_mount(struct vfsmount *m, struct dentry **root, __u32 *flags)
+{
+	const __u32 at = bpf_core_field_offset(struct vfsmount, mnt_root);
+	const __u32 flags_at = bpf_core_field_offset(struct vfsmount, mnt_flags);
+	__u64 buf[3];
+
+	if (flags_at > at && flags_at - at < sizeof(buf) && !((flags_at - at) & 7) &&
+	    bpf_core_field_size(struct vfsmount, mnt_root) == 8) {
+		if (bpf_probe_read_kernel(buf, sizeof(buf), (void *)m + at))
+			return -1;
+		*root = (struct dentry *)buf[0];
+		*flags = (__u32)buf[((flags_at - at) / 8) & 3];	/* little-endian int */
+		return 0;
+	}
+	*root = BPF_CORE_READ(m, mnt_root);
+	*flags = BPF_CORE_READ(m, mnt_flags);
+	return 0;
+}
+
+/* Is the dentry whose inode is @inode one of the policy's rule objects? Remember the deepest. */
+static __always_inline void identity_check(struct walk *w, struct inode *inode)
 {
 	struct wd_inode_key key = {};
 	struct wd_node_key *node;
-	struct inode *inode;
+	struct super_block *sb;
 
-	if (!w->root_node || w->id_key.len != ~0u)
+	if (!w->root_node || w->id_key.len != ~0u || !inode)
 		return;
-	inode = BPF_CORE_READ(d, d_inode);
-	if (!inode)
+	if (read_inode(inode, &sb, &key.ino))
 		return;
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (sb != w->sb) {
+		w->sb = sb;
+		w->dev = BPF_CORE_READ(sb, s_dev);
+	}
+	key.dev = w->dev;
 	key.root = w->root_node;
 	node = bpf_map_lookup_elem(&inodes, &key);
 	if (!node)
@@ -221,22 +299,28 @@ static __always_inline void identity_check(struct walk *w, struct dentry *d)
 static long walk_step(__u32 i, void *arg)
 {
 	struct scratch *s = scratch_get();
-	struct dentry *d, *parent;
+	struct dentry_fields f;
 	struct vfsmount *vfsmnt;
 	struct mount *mnt, *up;
+	struct dentry *d;
 	struct walk *w;
+	__u32 at;
 
 	if (!s)
 		return 1;
 	w = &s->w;
 	d = w->dentry;
 	vfsmnt = w->vfsmnt;
-	identity_check(w, d);
+	if (read_dentry(d, &f)) {
+		w->done = false;	/* unreadable: the walk fails, closed */
+		return 1;
+	}
+	identity_check(w, f.inode);
 	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = true;
 		return 1;
 	}
-	if (d == BPF_CORE_READ(vfsmnt, mnt_root)) {
+	if (d == w->mnt_root) {
 		mnt = container_of(vfsmnt, struct mount, mnt);
 		up = BPF_CORE_READ(mnt, mnt_parent);
 		if (up == mnt) {
@@ -245,12 +329,13 @@ static long walk_step(__u32 i, void *arg)
 			w->foreign = true;
 			return 1;
 		}
+		vfsmnt = &up->mnt;
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->vfsmnt = &up->mnt;
+		w->vfsmnt = vfsmnt;
+		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
-	parent = BPF_CORE_READ(d, d_parent);
-	if (parent == d) {
+	if (f.parent == d) {
 		/* Top of a dentry tree that is not a mount root: disconnected
 		 * (open_by_handle_at) or not under this mount. */
 		w->done = true;
@@ -259,9 +344,12 @@ static long walk_step(__u32 i, void *arg)
 	}
 	if (w->depth >= WD_WALK_MAX)
 		return 1;
-	s->comp[w->depth & (WD_WALK_MAX - 1)] = d;
+	at = w->depth & (WD_WALK_MAX - 1);
+	s->comp[at] = d;
+	s->comp_name[at] = f.name;
+	s->comp_len[at] = f.hash_len >> 32;
 	w->depth++;
-	w->dentry = parent;
+	w->dentry = f.parent;
 	return 0;
 }
 
@@ -274,6 +362,8 @@ __noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct scratch *s = scratch_get();
+	struct fs_struct *fs;
+	__u32 mnt_flags;
 	struct walk *w;
 
 	if (!s)
@@ -281,15 +371,22 @@ __noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 	w = &s->w;
 	w->dentry = (struct dentry *)dentry;
 	w->vfsmnt = (struct vfsmount *)vfsmnt;
-	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	/* current is a trusted BTF pointer: plain loads, no helper calls. */
+	fs = task->fs;
+	w->root_dentry = fs->root.dentry;
+	w->root_mnt = fs->root.mnt;
+	w->sb = NULL;
+	w->dev = 0;
 	w->depth = 0;
 	w->id_depth = 0;
 	w->root_node = root_node;
 	w->id_key.len = ~0u;
 	w->done = false;
 	w->foreign = false;
-	w->internal = BPF_CORE_READ((struct vfsmount *)vfsmnt, mnt_flags) & MNT_INTERNAL;
+	w->internal = false;
+	if (read_mount((struct vfsmount *)vfsmnt, &w->mnt_root, &mnt_flags))
+		return -1;	/* w->done is false: the walk failed */
+	w->internal = mnt_flags & MNT_INTERNAL;
 	bpf_loop(2 * WD_WALK_MAX, walk_step, NULL, 0);
 	return w->done ? 0 : -1;
 }
@@ -343,10 +440,11 @@ static __always_inline void words_zero(__u64 *w, const int n)
 	} while (0)
 
 /*
- * Does node @parent have a child named like @dentry? If so, it becomes
- * s->m's node and 1 is returned. The hash only finds; the name decides.
+ * Does node @parent have a child named like walked component @at? If so,
+ * it becomes s->m's node and 1 is returned. The hash only finds; the name
+ * decides.
  */
-__noinline int wd_child(__u32 parent, __u64 dentry)
+__noinline int wd_child(__u32 parent, __u32 at)
 {
 	struct scratch *s = scratch_get();
 	struct wd_node_key key = { .parent = parent };
@@ -358,10 +456,11 @@ __noinline int wd_child(__u32 parent, __u64 dentry)
 	if (!s)
 		return 0;
 	w = s->name;
-	len = BPF_CORE_READ((struct dentry *)dentry, d_name.len);
+	at &= WD_WALK_MAX - 1;
+	len = s->comp_len[at];
 	if (len == 0 || len > WD_NAME_MAX)
 		return 0;	/* no rule can name it */
-	name = BPF_CORE_READ((struct dentry *)dentry, d_name.name);
+	name = s->comp_name[at];
 	key.len = len;
 	if (len <= 32)
 		FIND_CHILD(4);
@@ -384,7 +483,7 @@ static long match_step(__u32 i, void *arg)
 	m = &s->m;
 	if (i >= m->left)
 		return 1;
-	if (!wd_child(m->id, (__u64)s->comp[(m->left - 1 - i) & (WD_WALK_MAX - 1)]))
+	if (!wd_child(m->id, m->left - 1 - i))
 		return 1;
 	if (i + 1 == m->left)
 		m->all = true;
@@ -445,9 +544,8 @@ static __always_inline int verdict_of(struct wd_node *node, bool all, __u32 righ
 static long emit_step(__u32 i, void *arg)
 {
 	struct scratch *s = scratch_get();
-	struct dentry *d;
 	struct emit *e;
-	__u32 len;
+	__u32 len, at;
 	long n;
 
 	if (!s)
@@ -459,12 +557,12 @@ static long emit_step(__u32 i, void *arg)
 		e->trunc = true;
 		return 1;
 	}
-	d = s->comp[(e->left - 1 - i) & (WD_WALK_MAX - 1)];
-	len = BPF_CORE_READ(d, d_name.len);
+	at = (e->left - 1 - i) & (WD_WALK_MAX - 1);
+	len = s->comp_len[at];
 	s->data[e->off & (2 * WD_PATH_MAX - 1)] = '/';
 	e->off++;
 	n = bpf_probe_read_kernel(&s->data[e->off & (2 * WD_PATH_MAX - 1)], len & WD_NAME_MAX,
-				  BPF_CORE_READ(d, d_name.name));
+				  s->comp_name[at]);
 	if (n == 0)
 		e->off += len & WD_NAME_MAX;
 	return 0;
@@ -617,10 +715,11 @@ static __always_inline int outside_instance(struct task_struct *target, __u32 wh
 
 static __always_inline bool special_fs(struct dentry *d, __u32 right, __u32 *what)
 {
-	unsigned long magic = BPF_CORE_READ(d, d_sb, s_magic);
+	unsigned long magic;
 
 	if (right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
 		return false;
+	magic = BPF_CORE_READ(d, d_sb, s_magic);
 	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) {
 		*what = WD_TAMPER_CGROUP;
 		return true;
@@ -740,13 +839,20 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 /*
  * Global functions take scalars; a hook's typed pointer argument must be
  * laundered into one first (the verifier refuses a BTF pointer there).
+ * A round trip through the per-CPU scratch does it: what a program loads
+ * from a map value is a scalar to the verifier, and storing a kernel
+ * pointer there is allowed to a privileged loader, as warden always is.
+ * (Cheaper than a bpf_probe_read_kernel() call on an open's path.) No
+ * scratch: 0, which every global function refuses, closed.
  */
 static __always_inline __u64 scalar(const void *p)
 {
-	__u64 v = 0;
+	struct scratch *s = scratch_get();
 
-	bpf_probe_read_kernel(&v, sizeof(v), &p);
-	return v;
+	if (!s)
+		return 0;
+	*(volatile __u64 *)&s->launder = (__u64)p;
+	return *(volatile __u64 *)&s->launder;
 }
 
 static __always_inline int judge(struct dentry *dentry, struct vfsmount *mnt, __u32 right)
@@ -768,6 +874,12 @@ static __always_inline int judge_in(const struct path *dir, struct dentry *dentr
 static __always_inline int judge_file(struct file *file, __u32 right)
 {
 	return judge(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), right);
+}
+
+/* @file is the hook's own (trusted) argument: plain loads, no helper calls. */
+static __always_inline int judge_hook_file(struct file *file, __u32 right)
+{
+	return judge(file->f_path.dentry, file->f_path.mnt, right);
 }
 
 /*
@@ -836,7 +948,7 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
 
 static __always_inline int open_rights(struct file *file)
 {
-	unsigned int fmode = BPF_CORE_READ(file, f_mode);
+	unsigned int fmode = file->f_mode;
 	int err;
 
 	/* The kernel opening a program or interpreter to run it: that is exec,
@@ -844,12 +956,12 @@ static __always_inline int open_rights(struct file *file)
 	if (fmode & FMODE_EXEC)
 		return 0;
 	if (fmode & FMODE_READ) {
-		err = judge_file(file, WD_RIGHT_READ);
+		err = judge_hook_file(file, WD_RIGHT_READ);
 		if (err)
 			return err;
 	}
 	if (fmode & FMODE_WRITE)
-		return judge_file(file, WD_RIGHT_WRITE);
+		return judge_hook_file(file, WD_RIGHT_WRITE);
 	return 0;
 }
 
