@@ -37,7 +37,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <bpf/libbpf.h>
 
 #include <cjson/cJSON.h>
@@ -743,21 +742,7 @@ static int handoff(struct attach *a)
 
 unpin:
 	/* Nothing pinned stays: the attach is still ours alone. */
-	{
-		struct dirent *e;
-		DIR *dp = opendir(dir);
-		char path[PATH_MAX * 2];
-
-		while (dp && (e = readdir(dp))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		if (dp)
-			closedir(dp);
-		rmdir(dir);
-	}
+	remove_pin_dir(dir);
 	return ret;
 }
 

@@ -463,23 +463,6 @@ static void close_attached(struct attached *t)
 	t->events_fd = t->counters_fd = -1;
 }
 
-static void remove_pins(const char *dir)
-{
-	char path[PATH_MAX * 2];
-	struct dirent *e;
-	DIR *dp = opendir(dir);
-
-	while (dp && (e = readdir(dp))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (dp)
-		closedir(dp);
-	rmdir(dir);
-}
-
 /* A tree goes back where it came from (processes forking meanwhile land here too: repeat). */
 static void move_home(struct attached *t)
 {
@@ -504,7 +487,7 @@ static void end_attached(struct daemon *d, struct attached *t, const char *why)
 	if (t->tree && t->own_cgroup)
 		move_home(t);
 	close_attached(t);
-	remove_pins(t->dir);
+	remove_pin_dir(t->dir);
 	if (t->own_cgroup && rmdir(t->cgroup) && errno != ENOENT)
 		pr_warn("daemon: cannot remove %s: %s\n", t->cgroup, strerror(errno));
 	pr_warn("daemon: attach %s (agent \"%s\") ended: %s\n", t->instance, t->agent, why);
@@ -1079,7 +1062,7 @@ static void drop_nets(struct slot_net *nets, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		if (nets[k].pins[0])
-			remove_pins(nets[k].pins);
+			remove_pin_dir(nets[k].pins);
 		if (nets[k].skel)
 			net_unload(nets[k].skel);
 	}
@@ -1202,7 +1185,7 @@ static void drop_stale_net_pins(struct daemon *d, int i)
 		for (size_t k = 0; k < s->nnets; k++)
 			current |= !strcmp(path, s->nets[k].pins);
 		if (!current)
-			remove_pins(path);
+			remove_pin_dir(path);
 	}
 	if (dir)
 		closedir(dir);
@@ -2091,7 +2074,7 @@ static void reset_attaches(struct daemon *d)
 			continue;
 		if (t.tree && t.own_cgroup)
 			move_home(&t);
-		remove_pins(t.dir);
+		remove_pin_dir(t.dir);
 		if (t.own_cgroup)
 			rmdir(t.cgroup);
 		pr_warn("daemon: attach %s (agent \"%s\") ended\n", t.instance, t.agent);

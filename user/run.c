@@ -535,9 +535,9 @@ static int instance_cgroup(const char *root, const char *inst, char *out, size_t
  */
 static void clean_stale_runs(void)
 {
-	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2], file[PATH_MAX * 3];
-	DIR *d = opendir(WARDEN_BPFFS), *pd;
-	struct dirent *e, *pe;
+	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2];
+	DIR *d = opendir(WARDEN_BPFFS);
+	struct dirent *e;
 
 	if (!d || cgroup2_mount(root, sizeof(root))) {
 		if (d)
@@ -551,16 +551,7 @@ static void clean_stale_runs(void)
 		    cgroup_populated(cg) > 0)
 			continue;	/* its agent still runs: keep enforcing */
 		snprintf(dir, sizeof(dir), "%s/%s", WARDEN_BPFFS, e->d_name);
-		pd = opendir(dir);
-		while (pd && (pe = readdir(pd))) {
-			if (pe->d_name[0] == '.')
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", dir, pe->d_name);
-			unlink(file);
-		}
-		if (pd)
-			closedir(pd);
-		if (!rmdir(dir))
+		if (!remove_pin_dir(dir))
 			pr_debug("removed the pins of a finished run: %s\n", dir);
 		if (cg[0])
 			rmdir(cg);
