@@ -2,12 +2,14 @@
 /* Shared by warden run, attach and daemon: see agentcommon.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agentcommon.h"
+#include "cgroup.h"
 #include "util.h"
 
 void agent_new_instance(char out[AGENT_INSTANCE_LEN])
@@ -94,4 +96,19 @@ int agent_open_sinks(struct sink **sinks, const struct agent_output *o,
 	}
 	sb_free(&err);
 	return ret;
+}
+
+void agent_move_home(const char *from, const char *home)
+{
+	char file[PATH_MAX + 16], *text = NULL, *line, *save;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", from);
+	for (int round = 0; round < 100 && cgroup_populated(from) > 0; round++) {
+		if (read_file(file, &text, NULL))
+			break;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			cgroup_enter(home, atoi(line));
+		free(text);
+		text = NULL;
+	}
 }

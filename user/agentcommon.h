@@ -2,7 +2,7 @@
 /*
  * What warden run, warden attach and warden daemon share about the agents
  * they start or adopt: instance ids, the exe lookup of events, the event
- * output options and sinks.
+ * output options and sinks, and sending a process tree back to its cgroup.
  */
 #ifndef WARDEN_AGENTCOMMON_H
 #define WARDEN_AGENTCOMMON_H
@@ -49,5 +49,11 @@ int agent_output_opt(struct agent_output *o, int c, const char *arg, const char 
  */
 int agent_open_sinks(struct sink **sinks, const struct agent_output *o,
 		     const struct agent_info *ai, const char *who, const char *consequence);
+
+/*
+ * Move every process of cgroup @from into @home, again while processes
+ * forking meanwhile land in @from (at most 100 rounds). @from stays.
+ */
+void agent_move_home(const char *from, const char *home);
 
 #endif

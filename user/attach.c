@@ -623,32 +623,17 @@ static int prepare(struct attach *a)
 	return ret;
 }
 
-/* --pid: send the tree back where it came from, and remove the instance cgroup. */
-static void move_home(struct attach *a)
-{
-	char file[PATH_MAX + 16], *text = NULL, *line, *save;
-	int rounds = 0;
-
-	if (!a->own_cgroup)
-		return;
-	snprintf(file, sizeof(file), "%s/cgroup.procs", a->cgroup);
-	/* Processes forking meanwhile land here too: repeat until empty. */
-	while (cgroup_populated(a->cgroup) > 0 && rounds++ < 100) {
-		if (read_file(file, &text, NULL))
-			break;
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			cgroup_enter(a->home, atoi(line));
-		free(text);
-		text = NULL;
-	}
-	if (rmdir(a->cgroup))
-		pr_warn("attach: cannot remove %s: %s\n", a->cgroup, strerror(errno));
-}
-
 static void cleanup(struct attach *a)
 {
-	/* Home first: unloading can take seconds (each trampoline waits for RCU). */
-	move_home(a);
+	/*
+	 * --pid: the tree goes back where it came from, and the instance cgroup
+	 * goes. Home first: unloading can take seconds (each trampoline waits for RCU).
+	 */
+	if (a->own_cgroup) {
+		agent_move_home(a->cgroup, a->home);
+		if (rmdir(a->cgroup))
+			pr_warn("attach: cannot remove %s: %s\n", a->cgroup, strerror(errno));
+	}
 	if (a->rb)
 		ring_buffer__free(a->rb);
 	/* Unloading drops every mark and detaches every program: the detach. */

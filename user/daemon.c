@@ -463,29 +463,13 @@ static void close_attached(struct attached *t)
 	t->events_fd = t->counters_fd = -1;
 }
 
-/* A tree goes back where it came from (processes forking meanwhile land here too: repeat). */
-static void move_home(struct attached *t)
-{
-	char file[PATH_MAX + 16], *text = NULL, *line, *save;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", t->cgroup);
-	for (int round = 0; round < 100 && cgroup_populated(t->cgroup) > 0; round++) {
-		if (read_file(file, &text, NULL))
-			break;
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			cgroup_enter(t->home, atoi(line));
-		free(text);
-		text = NULL;
-	}
-}
-
 /* End attach @t: its programs go with their pins, and every mark with its maps. */
 static void end_attached(struct daemon *d, struct attached *t, const char *why)
 {
 	ring_buffer__consume(d->rb);
 	attached_lost(d, t);
 	if (t->tree && t->own_cgroup)
-		move_home(t);
+		agent_move_home(t->cgroup, t->home);
 	close_attached(t);
 	remove_pin_dir(t->dir);
 	if (t->own_cgroup && rmdir(t->cgroup) && errno != ENOENT)
@@ -2073,7 +2057,7 @@ static void reset_attaches(struct daemon *d)
 		if (attached_from_json(&t, it))
 			continue;
 		if (t.tree && t.own_cgroup)
-			move_home(&t);
+			agent_move_home(t.cgroup, t.home);
 		remove_pin_dir(t.dir);
 		if (t.own_cgroup)
 			rmdir(t.cgroup);
