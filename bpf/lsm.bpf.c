@@ -1616,20 +1616,44 @@ static __always_inline void attach_fail(void)
 	__sync_fetch_and_add(&attach_failed, 1);
 }
 
-static __always_inline int cgroup_member(struct task_struct *task)
+/*
+ * The walk up @task's cgroup v2 and its ancestors, nearest first, that
+ * attach's cgroup mode and the daemon's cgroup keys share. Without @map:
+ * is a level's id @id? With @map: is a level's id, as @k->value (@k's
+ * kind and agent set by the caller), a key of @map; its value goes in
+ * *@val. Always inlined: @map is then a constant, as the verifier wants.
+ */
+static __always_inline bool cgroup_walk(struct task_struct *task, __u64 id, void *map,
+					struct wd_match_key *k, __u32 *val)
 {
 	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
 	struct cgroup_subsys_state *up;
+	__u32 *v;
+	__u64 cgid;
 
 	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
-		if (BPF_CORE_READ(cg, kn, id) == attach_cgid)
-			return 1;
+		cgid = BPF_CORE_READ(cg, kn, id);
+		if (!map && cgid == id)
+			return true;
+		if (map) {
+			k->value = cgid;
+			v = bpf_map_lookup_elem(map, k);
+			if (v) {
+				*val = *v;
+				return true;
+			}
+		}
 		up = BPF_CORE_READ(cg, self.parent);
 		if (!up)
-			return 0;
+			return false;
 		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
 	}
-	return 0;	/* cgroup v2 nests at most a few levels in practice */
+	return false;	/* cgroup v2 nests at most a few levels in practice */
+}
+
+static __always_inline int cgroup_member(struct task_struct *task)
+{
+	return cgroup_walk(task, attach_cgid, NULL, NULL, NULL);
 }
 
 static __always_inline int tree_member(struct task_struct *task)
@@ -1854,22 +1878,11 @@ __noinline __u32 wd_match_exe(__u64 dentry, __u64 vfsmnt)
 /* Under @agent's key (or WD_MATCH_CLAIM): the value of the current cgroup or an ancestor. */
 static __always_inline __u32 match_cgroup(__u32 agent)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct wd_match_key k = { .kind = WD_MATCH_CGROUP, .agent = agent };
-	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	struct cgroup_subsys_state *up;
-	__u32 *v;
+	__u32 v;
 
-	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
-		k.value = BPF_CORE_READ(cg, kn, id);
-		v = bpf_map_lookup_elem(&matches, &k);
-		if (v)
-			return *v;
-		up = BPF_CORE_READ(cg, self.parent);
-		if (!up)
-			break;
-		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
-	}
+	if (cgroup_walk(bpf_get_current_task_btf(), 0, &matches, &k, &v))
+		return v;
 	return MATCH_NONE;
 }
 
@@ -1964,19 +1977,9 @@ int BPF_PROG(wd_bind_exec, struct linux_binprm *bprm, int ret)
 static __always_inline bool in_net_cgroup(struct task_struct *task, __u32 agent)
 {
 	struct wd_match_key k = { .kind = WD_MATCH_NETCG, .agent = agent };
-	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	struct cgroup_subsys_state *up;
+	__u32 v;
 
-	for (int i = 0; i < ATTACH_CGROUP_DEPTH && cg; i++) {
-		k.value = BPF_CORE_READ(cg, kn, id);
-		if (bpf_map_lookup_elem(&matches, &k))
-			return true;
-		up = BPF_CORE_READ(cg, self.parent);
-		if (!up)
-			break;
-		cg = (void *)up - bpf_core_field_offset(struct cgroup, self);
-	}
-	return false;
+	return cgroup_walk(task, 0, &matches, &k, &v);
 }
 
 static __always_inline int net_gate(struct socket *sock, __u32 right)

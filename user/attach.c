@@ -37,11 +37,11 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <bpf/libbpf.h>
 
 #include <cjson/cJSON.h>
 
+#include "agentcommon.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "daemon.h"
@@ -71,7 +71,7 @@ struct attach {
 	struct net_bpf *net;
 	struct ring_buffer *rb;
 	int events_fd;
-	char instance[13];
+	char instance[AGENT_INSTANCE_LEN];
 	char cgroup[PATH_MAX];	/* where the members are: the instance's, or --cgroup's */
 	char home[PATH_MAX];	/* --pid: the cgroup the tree came from */
 	bool own_cgroup;	/* cgroup is the instance's: remove it at the end */
@@ -454,19 +454,6 @@ static void drain(struct attach *a)
 	flush_out(a);
 }
 
-static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
-{
-	char link[32];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, buf, size - 1);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return buf;
-}
-
 static int open_events(struct attach *a)
 {
 	int ret;
@@ -488,22 +475,6 @@ static int open_events(struct attach *a)
 		}
 	}
 	return 0;
-}
-
-static void new_instance(struct attach *a)
-{
-	unsigned char b[6];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, b, sizeof(b)) != sizeof(b)) {
-		uint64_t v = ((uint64_t)getpid() << 32) ^ (uint64_t)boot_to_realtime_offset();
-
-		memcpy(b, &v, sizeof(b));
-	}
-	if (fd >= 0)
-		close(fd);
-	for (int i = 0; i < 6; i++)
-		snprintf(a->instance + 2 * i, 3, "%02x", b[i]);
 }
 
 /* ---- marking ------------------------------------------------------------- */
@@ -630,7 +601,7 @@ static int prepare(struct attach *a)
 	if (ret)
 		return ret;
 	a->ai = (struct agent_info){ .name = a->policy.name, .identity = a->policy.identity,
-				     .instance = a->instance, .exe_lookup = exe_of_pid,
+				     .instance = a->instance, .exe_lookup = agent_exe_of_pid,
 				     .policy = &a->policy };
 	if (a->pid) {
 		snprintf(name, sizeof(name), "%s.%s", a->policy.name, a->instance);
@@ -652,32 +623,17 @@ static int prepare(struct attach *a)
 	return ret;
 }
 
-/* --pid: send the tree back where it came from, and remove the instance cgroup. */
-static void move_home(struct attach *a)
-{
-	char file[PATH_MAX + 16], *text = NULL, *line, *save;
-	int rounds = 0;
-
-	if (!a->own_cgroup)
-		return;
-	snprintf(file, sizeof(file), "%s/cgroup.procs", a->cgroup);
-	/* Processes forking meanwhile land here too: repeat until empty. */
-	while (cgroup_populated(a->cgroup) > 0 && rounds++ < 100) {
-		if (read_file(file, &text, NULL))
-			break;
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			cgroup_enter(a->home, atoi(line));
-		free(text);
-		text = NULL;
-	}
-	if (rmdir(a->cgroup))
-		pr_warn("attach: cannot remove %s: %s\n", a->cgroup, strerror(errno));
-}
-
 static void cleanup(struct attach *a)
 {
-	/* Home first: unloading can take seconds (each trampoline waits for RCU). */
-	move_home(a);
+	/*
+	 * --pid: the tree goes back where it came from, and the instance cgroup
+	 * goes. Home first: unloading can take seconds (each trampoline waits for RCU).
+	 */
+	if (a->own_cgroup) {
+		agent_move_home(a->cgroup, a->home);
+		if (rmdir(a->cgroup))
+			pr_warn("attach: cannot remove %s: %s\n", a->cgroup, strerror(errno));
+	}
 	if (a->rb)
 		ring_buffer__free(a->rb);
 	/* Unloading drops every mark and detaches every program: the detach. */
@@ -771,21 +727,7 @@ static int handoff(struct attach *a)
 
 unpin:
 	/* Nothing pinned stays: the attach is still ours alone. */
-	{
-		struct dirent *e;
-		DIR *dp = opendir(dir);
-		char path[PATH_MAX * 2];
-
-		while (dp && (e = readdir(dp))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		if (dp)
-			closedir(dp);
-		rmdir(dir);
-	}
+	remove_pin_dir(dir);
 	return ret;
 }
 
@@ -875,7 +817,7 @@ int cmd_attach(int argc, char **argv)
 		fputs(attach_usage, stderr);
 		return EXIT_USAGE;
 	}
-	new_instance(&a);
+	agent_new_instance(a.instance);
 	a.boot_offset = boot_to_realtime_offset();
 	/* A signal during the setup detaches once the setup is over (or undone). */
 	sigemptyset(&mask);

@@ -70,6 +70,63 @@ static cJSON *read_reply(int fd)
 	return o;
 }
 
+/* Send @request and read the one-line reply; NULL (said why) on failure. */
+static cJSON *ask(const char *path, const char *request)
+{
+	int fd = control_request(path, request);
+	cJSON *o;
+
+	if (fd < 0)
+		return NULL;
+	o = read_reply(fd);
+	close(fd);
+	return o;
+}
+
+/* The daemon's "error" in reply @o, or NULL when it has none. */
+static const char *reply_error(const cJSON *o)
+{
+	const cJSON *err = cJSON_GetObjectItem(o, "error");
+
+	return cJSON_IsString(err) ? err->valuestring : NULL;
+}
+
+/*
+ * The options every client takes: --control PATH, --help, and the
+ * command's own flag, if any (--@flag_name, -@flag_short: *@flag). Returns
+ * -1 to go on, else the exit status (0 after --help, 2 usage).
+ */
+static int client_opts(int argc, char **argv, const char *usage, const char *flag_name,
+		       char flag_short, bool *flag, const char **path)
+{
+	const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ flag_name, no_argument, NULL, flag_short },	/* flag_name NULL: the end */
+		{},
+	};
+	char shortopts[8];
+	int c;
+
+	snprintf(shortopts, sizeof(shortopts), "%.1sc:h", flag_name ? &flag_short : "");
+	*path = WARDEN_CONTROL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'c') {
+			*path = optarg;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		} else if (flag_name && c == flag_short) {
+			*flag = true;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
 static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, k);
@@ -110,38 +167,22 @@ static void print_status(const cJSON *o)
 
 static int simple_command(int argc, char **argv, const char *cmd, const char *usage)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *path = WARDEN_CONTROL;
+	const char *path, *err;
 	char req[64];
 	bool json = false;
-	cJSON *o, *err;
-	int c, fd, status;
+	cJSON *o;
+	int status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jc:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'c': path = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
+	status = client_opts(argc, argv, usage, "json", 'j', &json, &path);
+	if (status >= 0)
+		return status;
 	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
-	fd = control_request(path, req);
-	if (fd < 0)
-		return EXIT_FAIL;
-	o = read_reply(fd);
-	close(fd);
+	o = ask(path, req);
 	if (!o)
 		return EXIT_FAIL;
-	err = cJSON_GetObjectItem(o, "error");
-	if (cJSON_IsString(err)) {
-		fprintf(stderr, "warden: the daemon says: %s\n", err->valuestring);
+	err = reply_error(o);
+	if (err) {
+		fprintf(stderr, "warden: the daemon says: %s\n", err);
 		cJSON_Delete(o);
 		return EXIT_FAIL;
 	}
@@ -203,27 +244,15 @@ static const char events_usage[] =
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, 'F' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *path = WARDEN_CONTROL;
+	const char *path;
 	bool follow = false;
 	char buf[65536];
 	ssize_t n;
-	int c, fd;
+	int fd, status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "Fc:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'F': follow = true; break;
-		case 'c': path = optarg; break;
-		case 'h': fputs(events_usage, stdout); return EXIT_OK;
-		default: fputs(events_usage, stderr); return EXIT_USAGE;
-		}
-	}
+	status = client_opts(argc, argv, events_usage, "follow", 'F', &follow, &path);
+	if (status >= 0)
+		return status;
 	if (!follow) {
 		fputs("warden events: only --follow exists: past events are in the daemon's sinks\n",
 		      stderr);
@@ -255,24 +284,15 @@ static const char detach_usage[] =
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *path = WARDEN_CONTROL;
-	cJSON *req, *o, *err;
+	const char *path, *err;
+	cJSON *req, *o;
 	char *text;
-	int c, fd, status = EXIT_OK;
+	int status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': path = optarg; break;
-		case 'h': fputs(detach_usage, stdout); return EXIT_OK;
-		default: fputs(detach_usage, stderr); return EXIT_USAGE;
-		}
-	}
+	status = client_opts(argc, argv, detach_usage, NULL, 0, NULL, &path);
+	if (status >= 0)
+		return status;
+	status = EXIT_OK;
 	if (optind != argc - 1) {
 		fputs(detach_usage, stderr);
 		return EXIT_USAGE;
@@ -282,17 +302,13 @@ int cmd_detach(int argc, char **argv)
 	cJSON_AddStringToObject(req, "instance", argv[optind]);
 	text = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
-	fd = control_request(path, text);
+	o = ask(path, text);
 	free(text);
-	if (fd < 0)
-		return EXIT_FAIL;
-	o = read_reply(fd);
-	close(fd);
 	if (!o)
 		return EXIT_FAIL;
-	err = cJSON_GetObjectItem(o, "error");
-	if (cJSON_IsString(err)) {
-		fprintf(stderr, "warden detach: %s: %s\n", argv[optind], err->valuestring);
+	err = reply_error(o);
+	if (err) {
+		fprintf(stderr, "warden detach: %s: %s\n", argv[optind], err);
 		status = EXIT_FAIL;
 	} else {
 		fprintf(stderr, "warden detach: %s detached\n", argv[optind]);

@@ -43,6 +43,7 @@
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
 
+#include "agentcommon.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "daemon.h"
@@ -73,7 +74,7 @@ struct slot {
 	bool removed;		/* its file is gone: no new binds; bound tasks keep its policy */
 	bool orphan;		/* found in the pinned maps, unknown to the state file */
 	char file[NAME_MAX + 1];	/* in the policy directory */
-	char instance[13];
+	char instance[AGENT_INSTANCE_LEN];
 	struct policy policy;	/* in force */
 	struct compiled compiled;
 	uint64_t cgids[64];	/* match.cgroups resolved (0: does not exist yet) */
@@ -89,7 +90,7 @@ struct slot {
 /* An attach handed over by `warden attach` (its own programs, pinned in dir). */
 struct attached {
 	bool used;
-	char instance[13];
+	char instance[AGENT_INSTANCE_LEN];
 	char dir[PATH_MAX];	/* its pins: links, map_events, map_counters */
 	char agent[64], identity[256], sha256[65], policy_file[PATH_MAX];
 	bool tree;		/* --pid (else --cgroup) */
@@ -120,14 +121,10 @@ struct daemon {
 	const char *dir;
 	const char *control;
 	const char *metrics_addr;
-	const char *events_file;
-	const char *sink_specs[16];
-	int n_sinks;
-	enum sink_format format;
+	struct agent_output output;	/* --ringbuf-size: a pinned ring buffer keeps its own */
 	const char *pins;
 	const char *state_file;
 	bool reset;
-	uint32_t ringbuf_bytes;	/* --ringbuf-size; a pinned ring buffer keeps its own */
 
 	struct lsm_bpf *skel;
 	bool adopted;
@@ -204,35 +201,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void new_instance(char out[13])
-{
-	unsigned char b[6] = {0};
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, b, sizeof(b)) != sizeof(b)) {
-		uint64_t v = (uint64_t)mono_ns() ^ ((uint64_t)getpid() << 40);
-
-		memcpy(b, &v, sizeof(b));
-	}
-	if (fd >= 0)
-		close(fd);
-	for (int i = 0; i < 6; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
-{
-	char link[32];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, buf, size - 1);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
  * The cgroup of @pid, "/a/b" as /proc/PID/cgroup says (cgroup v2). Events
  * come in bursts from few processes: a small cache, one second fresh.
@@ -281,7 +249,7 @@ static void slot_ai(struct slot *s)
 {
 	s->ai = (struct agent_info){ .name = s->policy.name ? s->policy.name : "unknown",
 				     .identity = s->policy.identity, .instance = s->instance,
-				     .exe_lookup = exe_of_pid, .policy = &s->policy,
+				     .exe_lookup = agent_exe_of_pid, .policy = &s->policy,
 				     .policy_sha256 = s->policy.sha256[0] ? s->policy.sha256 : NULL,
 				     .cgroup_lookup = cgroup_of_pid };
 }
@@ -411,7 +379,7 @@ static void save_state(struct daemon *d);	/* for the attaches' ring buffer callb
 static void attached_ai(struct attached *t)
 {
 	t->ai = (struct agent_info){ .name = t->agent, .identity = t->identity[0] ? t->identity : NULL,
-				     .instance = t->instance, .exe_lookup = exe_of_pid,
+				     .instance = t->instance, .exe_lookup = agent_exe_of_pid,
 				     .policy_sha256 = t->sha256[0] ? t->sha256 : NULL,
 				     .cgroup_lookup = cgroup_of_pid };
 }
@@ -495,48 +463,15 @@ static void close_attached(struct attached *t)
 	t->events_fd = t->counters_fd = -1;
 }
 
-static void remove_pins(const char *dir)
-{
-	char path[PATH_MAX * 2];
-	struct dirent *e;
-	DIR *dp = opendir(dir);
-
-	while (dp && (e = readdir(dp))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (dp)
-		closedir(dp);
-	rmdir(dir);
-}
-
-/* A tree goes back where it came from (processes forking meanwhile land here too: repeat). */
-static void move_home(struct attached *t)
-{
-	char file[PATH_MAX + 16], *text = NULL, *line, *save;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", t->cgroup);
-	for (int round = 0; round < 100 && cgroup_populated(t->cgroup) > 0; round++) {
-		if (read_file(file, &text, NULL))
-			break;
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			cgroup_enter(t->home, atoi(line));
-		free(text);
-		text = NULL;
-	}
-}
-
 /* End attach @t: its programs go with their pins, and every mark with its maps. */
 static void end_attached(struct daemon *d, struct attached *t, const char *why)
 {
 	ring_buffer__consume(d->rb);
 	attached_lost(d, t);
 	if (t->tree && t->own_cgroup)
-		move_home(t);
+		agent_move_home(t->cgroup, t->home);
 	close_attached(t);
-	remove_pins(t->dir);
+	remove_pin_dir(t->dir);
 	if (t->own_cgroup && rmdir(t->cgroup) && errno != ENOENT)
 		pr_warn("daemon: cannot remove %s: %s\n", t->cgroup, strerror(errno));
 	pr_warn("daemon: attach %s (agent \"%s\") ended: %s\n", t->instance, t->agent, why);
@@ -1111,7 +1046,7 @@ static void drop_nets(struct slot_net *nets, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		if (nets[k].pins[0])
-			remove_pins(nets[k].pins);
+			remove_pin_dir(nets[k].pins);
 		if (nets[k].skel)
 			net_unload(nets[k].skel);
 	}
@@ -1234,7 +1169,7 @@ static void drop_stale_net_pins(struct daemon *d, int i)
 		for (size_t k = 0; k < s->nnets; k++)
 			current |= !strcmp(path, s->nets[k].pins);
 		if (!current)
-			remove_pins(path);
+			remove_pin_dir(path);
 	}
 	if (dir)
 		closedir(dir);
@@ -1389,7 +1324,7 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 	int ret;
 
 	if (!s->instance[0])
-		new_instance(s->instance);
+		agent_new_instance(s->instance);
 	if (p->has_network) {
 		ret = load_nets(d, i, p, &nets, &nnets, err);
 		if (ret)
@@ -1907,29 +1842,9 @@ static int take_lock(struct daemon *d)
 	return 0;
 }
 
-static int open_sinks(struct daemon *d)
-{
-	struct sink_opts o = { .format = d->format, .ai = &d->daemon_ai };
-	struct sbuf err = {0};
-	int ret = 0;
-
-	if (d->events_file)
-		ret = sink_open_file(&d->sinks, d->events_file, &o, &err);
-	for (int i = 0; !ret && i < d->n_sinks; i++)
-		ret = sink_open(&d->sinks, d->sink_specs[i], &o, &err);
-	if (!ret && !d->sinks)
-		ret = sink_open(&d->sinks, "stderr", &o, &err);
-	if (ret) {
-		sb_putc(&err, '\0');
-		pr_warn("daemon: %s\n", err.buf);
-	}
-	sb_free(&err);
-	return ret;
-}
-
 static int load_programs(struct daemon *d)
 {
-	struct lsm_opts o = { .ringbuf_bytes = d->ringbuf_bytes };
+	struct lsm_opts o = { .ringbuf_bytes = d->output.ringbuf_bytes };
 	struct sbuf why = {0};
 	int ret;
 
@@ -2089,52 +2004,28 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "policy-dir", required_argument, NULL, 'd' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 'm' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "sink", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'f' },
+		{ "events", required_argument, NULL, AGENT_OPT_EVENTS },
+		{ "sink", required_argument, NULL, AGENT_OPT_SINK },
+		{ "format", required_argument, NULL, AGENT_OPT_FORMAT },
 		{ "reset", no_argument, NULL, 'R' },
-		{ "ringbuf-size", required_argument, NULL, 'r' },
+		{ "ringbuf-size", required_argument, NULL, AGENT_OPT_RINGBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	int c;
+	int c, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+d:c:m:e:s:f:h", opts, NULL)) != -1) {
+		ret = agent_output_opt(&d->output, c, optarg, "daemon");
+		if (ret < 0)
+			return -1;
+		if (!ret)
+			continue;
 		switch (c) {
 		case 'd': d->dir = optarg; break;
 		case 'c': d->control = optarg; break;
 		case 'm': d->metrics_addr = optarg; break;
-		case 'e': d->events_file = optarg; break;
-		case 's':
-			if (d->n_sinks == 16) {
-				fprintf(stderr, "warden daemon: at most 16 --sink\n");
-				return -1;
-			}
-			d->sink_specs[d->n_sinks++] = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "json")) {
-				d->format = SINK_FORMAT_JSON;
-			} else if (!strcmp(optarg, "ocsf")) {
-				d->format = SINK_FORMAT_OCSF;
-			} else {
-				fprintf(stderr, "warden daemon: --format must be json or ocsf\n");
-				return -1;
-			}
-			break;
 		case 'R': d->reset = true; break;
-		case 'r': {
-			char *end;
-			unsigned long long v = strtoull(optarg, &end, 0);
-
-			if (*end || v < 4096 || v > (1ull << 30) || (v & (v - 1))) {
-				fprintf(stderr, "warden daemon: --ringbuf-size must be a power of 2 from 4096 to 1 GiB\n");
-				return -1;
-			}
-			d->ringbuf_bytes = (uint32_t)v;
-			break;
-		}
 		case 'h': fputs(daemon_usage, stdout); exit(EXIT_OK);
 		default: return -1;
 		}
@@ -2166,8 +2057,8 @@ static void reset_attaches(struct daemon *d)
 		if (attached_from_json(&t, it))
 			continue;
 		if (t.tree && t.own_cgroup)
-			move_home(&t);
-		remove_pins(t.dir);
+			agent_move_home(t.cgroup, t.home);
+		remove_pin_dir(t.dir);
 		if (t.own_cgroup)
 			rmdir(t.cgroup);
 		pr_warn("daemon: attach %s (agent \"%s\") ended\n", t.instance, t.agent);
@@ -2211,9 +2102,9 @@ static int start(struct daemon *d)
 	if (take_lock(d) || load_programs(d))
 		return -1;
 	d->daemon_ai = (struct agent_info){ .name = "warden-daemon", .instance = "daemon",
-					    .exe_lookup = exe_of_pid };
+					    .exe_lookup = agent_exe_of_pid };
 	load_state(d);
-	ret = open_sinks(d);
+	ret = agent_open_sinks(&d->sinks, &d->output, &d->daemon_ai, "daemon", "");
 	if (!ret)
 		ret = open_control(d);
 	if (!ret)

@@ -276,7 +276,7 @@ static int pin_new_maps(struct lsm_bpf *skel, const char *dir, struct sbuf *why)
 	return 0;
 }
 
-static void remove_pin_dir(const char *dir)
+int remove_pin_dir(const char *dir)
 {
 	char path[PATH_MAX * 2];
 	struct dirent *e;
@@ -290,7 +290,7 @@ static void remove_pin_dir(const char *dir)
 	}
 	if (d)
 		closedir(d);
-	rmdir(dir);
+	return rmdir(dir) ? -errno : 0;
 }
 
 /* The BPF object's identity: a daemon of the same build keeps the programs that run. */

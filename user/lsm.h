@@ -56,6 +56,8 @@ int lsm_pin_events(struct lsm_bpf *skel, const char *dir);
 struct bpf_object_skeleton;
 int pin_skeleton_links(const struct bpf_object_skeleton *sk, const char *dir);
 void unpin_skeleton_links(const struct bpf_object_skeleton *sk);
+/* Unlink every pin in @dir (one level), then remove @dir: 0 or -errno of the rmdir. */
+int remove_pin_dir(const char *dir);
 
 /*
  * warden attach: confine tasks that already run (see the end of

@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "agentcommon.h"
 #include "cgroup.h"
 #include "dns.h"
 #include "commands.h"
@@ -47,15 +48,11 @@
 
 struct run {
 	const char *policy_file;
-	const char *events_file;
-	const char *sink_specs[16];
-	int n_sinks;
-	enum sink_format format;
+	struct agent_output output;	/* --events, --sink, --format, --ringbuf-size */
 	bool audit;
 	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
 	uint64_t rate;		/* --rate-limit: events a second, 0 = none */
 	bool process_events;	/* --process-events */
-	uint32_t ringbuf_bytes;	/* --ringbuf-size */
 	uint64_t rate_reported;	/* rate-limited events already reported as lost */
 	const char *dns_upstream[DNS_UPSTREAM_MAX];	/* --dns-upstream, else resolv.conf */
 	int ndns_upstream;
@@ -71,7 +68,7 @@ struct run {
 	struct sbuf dns_out;	/* DNS events waiting for the drain */
 	struct ring_buffer *rb;
 	struct sink *sinks;
-	char instance[13];
+	char instance[AGENT_INSTANCE_LEN];
 	char cgroup[PATH_MAX];
 	char pins[PATH_MAX];	/* where this run's links are pinned; "" = not pinned */
 	struct agent_info ai;
@@ -127,41 +124,30 @@ static int parse_args(struct run *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "sink", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'f' },
+		{ "events", required_argument, NULL, AGENT_OPT_EVENTS },
+		{ "sink", required_argument, NULL, AGENT_OPT_SINK },
+		{ "format", required_argument, NULL, AGENT_OPT_FORMAT },
 		{ "audit", no_argument, NULL, 'a' },
 		{ "allow-partial", no_argument, NULL, 'P' },
 		{ "dns-upstream", required_argument, NULL, 'D' },
 		{ "rate-limit", required_argument, NULL, 'R' },
 		{ "process-events", no_argument, NULL, 'X' },
-		{ "ringbuf-size", required_argument, NULL, 'B' },
+		{ "ringbuf-size", required_argument, NULL, AGENT_OPT_RINGBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	int c;
+	int c, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:e:s:f:ah", opts, NULL)) != -1) {
+		ret = agent_output_opt(&r->output, c, optarg, "run");
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
 		switch (c) {
 		case 'p':
 			r->policy_file = optarg;
-			break;
-		case 'e':
-			r->events_file = optarg;
-			break;
-		case 's':
-			if (r->n_sinks == (int)(sizeof(r->sink_specs) / sizeof(r->sink_specs[0]))) {
-				pr_warn("run: at most 16 --sink\n");
-				return -EINVAL;
-			}
-			r->sink_specs[r->n_sinks++] = optarg;
-			break;
-		case 'f':
-			if (sink_parse_format(optarg, &r->format)) {
-				pr_warn("run: --format %s: expected json or ocsf\n", optarg);
-				return -EINVAL;
-			}
 			break;
 		case 'a':
 			r->audit = true;
@@ -181,17 +167,6 @@ static int parse_args(struct run *r, int argc, char **argv)
 				return -EINVAL;
 			}
 			r->rate = v;
-			break;
-		}
-		case 'B': {
-			long v;
-
-			if (parse_long(optarg, 4096, 1L << 30, &v) || (v & (v - 1))) {
-				pr_warn("run: --ringbuf-size %s: a power of 2 from 4096 to 1073741824 bytes\n",
-					optarg);
-				return -EINVAL;
-			}
-			r->ringbuf_bytes = v;
 			break;
 		}
 		case 'D':
@@ -260,23 +235,6 @@ static int load_policy(struct run *r)
 	if (r->audit)
 		r->policy.mode = WD_MODE_AUDIT;
 	return ret;
-}
-
-static void new_instance(struct run *r)
-{
-	unsigned char b[6];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, b, sizeof(b)) != sizeof(b)) {
-		/* Unique enough per host: pid and time. */
-		uint64_t v = ((uint64_t)getpid() << 32) ^ (uint64_t)boot_to_realtime_offset();
-
-		memcpy(b, &v, sizeof(b));
-	}
-	if (fd >= 0)
-		close(fd);
-	for (int i = 0; i < 6; i++)
-		snprintf(r->instance + 2 * i, 3, "%02x", b[i]);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -349,19 +307,6 @@ static const char *cgroup_relative(const char *cg)
 		return NULL;
 	n = strlen(root);
 	return strncmp(cg, root, n) ? cg : cg + n;
-}
-
-static const char *exe_of_pid(uint32_t pid, char *buf, size_t size)
-{
-	char link[32];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, buf, size - 1);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return buf;
 }
 
 /* ---- the agent's first process ----------------------------------------- */
@@ -590,9 +535,9 @@ static int instance_cgroup(const char *root, const char *inst, char *out, size_t
  */
 static void clean_stale_runs(void)
 {
-	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2], file[PATH_MAX * 3];
-	DIR *d = opendir(WARDEN_BPFFS), *pd;
-	struct dirent *e, *pe;
+	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2];
+	DIR *d = opendir(WARDEN_BPFFS);
+	struct dirent *e;
 
 	if (!d || cgroup2_mount(root, sizeof(root))) {
 		if (d)
@@ -606,16 +551,7 @@ static void clean_stale_runs(void)
 		    cgroup_populated(cg) > 0)
 			continue;	/* its agent still runs: keep enforcing */
 		snprintf(dir, sizeof(dir), "%s/%s", WARDEN_BPFFS, e->d_name);
-		pd = opendir(dir);
-		while (pd && (pe = readdir(pd))) {
-			if (pe->d_name[0] == '.')
-				continue;
-			snprintf(file, sizeof(file), "%s/%s", dir, pe->d_name);
-			unlink(file);
-		}
-		if (pd)
-			closedir(pd);
-		if (!rmdir(dir))
+		if (!remove_pin_dir(dir))
 			pr_debug("removed the pins of a finished run: %s\n", dir);
 		if (cg[0])
 			rmdir(cg);
@@ -643,27 +579,6 @@ static int ensure_bpffs(void)
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 		return -errno;
 	return 0;
-}
-
-/* --events FILE, each --sink, or else stderr; a sink that cannot open stops the run. */
-static int open_sinks(struct run *r)
-{
-	struct sink_opts o = { .format = r->format, .ai = &r->ai };
-	struct sbuf err = {0};
-	int ret = 0;
-
-	if (r->events_file)
-		ret = sink_open_file(&r->sinks, r->events_file, &o, &err);
-	for (int i = 0; !ret && i < r->n_sinks; i++)
-		ret = sink_open(&r->sinks, r->sink_specs[i], &o, &err);
-	if (!ret && !r->sinks)
-		ret = sink_open(&r->sinks, "stderr", &o, &err);
-	if (ret) {
-		sb_putc(&err, '\0');
-		pr_warn("run: %s; the agent was not started\n", err.buf);
-	}
-	sb_free(&err);
-	return ret;
 }
 
 /*
@@ -894,7 +809,7 @@ static int load_programs(struct run *r)
 
 	ret = lsm_active(&why);
 	if (!ret) {
-		struct lsm_opts lo = { .ringbuf_bytes = r->ringbuf_bytes, .rate = r->rate,
+		struct lsm_opts lo = { .ringbuf_bytes = r->output.ringbuf_bytes, .rate = r->rate,
 				       .process_events = r->process_events };
 
 		ret = lsm_load_opts(&r->skel, r->compiled.n, &lo, &why);
@@ -918,7 +833,7 @@ static int load_programs(struct run *r)
 			.events_fd = r->skel ? lsm_events_fd(r->skel) : -1,
 			.counters_fd = r->skel ? lsm_counters_fd(r->skel) : -1,
 			.rate = r->rate,
-			.ringbuf_bytes = r->ringbuf_bytes,
+			.ringbuf_bytes = r->output.ringbuf_bytes,
 		};
 
 		why.len = 0;
@@ -978,7 +893,8 @@ static int open_events(struct run *r)
 		pr_warn("run: cannot open the event ring buffer: %s\n", strerror(-ret));
 		return ret;
 	}
-	return open_sinks(r);
+	/* A sink that cannot open stops the run. */
+	return agent_open_sinks(&r->sinks, &r->output, &r->ai, "run", "; the agent was not started");
 }
 
 /* Everything that can fail before the agent exists. */
@@ -1030,14 +946,14 @@ int cmd_run(int argc, char **argv)
 
 	if (parse_args(&r, argc, argv))
 		return EXIT_USAGE;
-	new_instance(&r);
+	agent_new_instance(r.instance);
 	r.boot_offset = boot_to_realtime_offset();
 	if (prepare(&r)) {
 		status = EXIT_RUN_FAIL;
 		goto out;
 	}
 	r.ai = (struct agent_info){ .name = r.policy.name, .identity = r.policy.identity,
-				    .instance = r.instance, .exe_lookup = exe_of_pid,
+				    .instance = r.instance, .exe_lookup = agent_exe_of_pid,
 				    .policy = &r.policy, .policy_sha256 = r.policy.sha256,
 				    .cgroup = cgroup_relative(r.cgroup) };
 
