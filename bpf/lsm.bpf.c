@@ -272,6 +272,16 @@ static __always_inline int read_mount(struct vfsmount *m, struct dentry **root, 
 	return 0;
 }
 
+/* See wd_id_filter_slot(): set by userspace, read here. */
+volatile __u64 id_filter[WD_ID_FILTER_WORDS];
+
+static __always_inline bool maybe_rule_object(__u64 ino, __u32 dev)
+{
+	__u32 slot = wd_id_filter_slot(ino, dev);
+
+	return id_filter[(slot >> 6) & (WD_ID_FILTER_WORDS - 1)] & (1ull << (slot & 63));
+}
+
 /* Is the dentry whose inode is @inode one of the policy's rule objects? Remember the deepest. */
 static __always_inline void identity_check(struct walk *w, struct inode *inode)
 {
@@ -288,6 +298,8 @@ static __always_inline void identity_check(struct walk *w, struct inode *inode)
 		w->dev = BPF_CORE_READ(sb, s_dev);
 	}
 	key.dev = w->dev;
+	if (!maybe_rule_object(key.ino, key.dev))
+		return;
 	key.root = w->root_node;
 	node = bpf_map_lookup_elem(&inodes, &key);
 	if (!node)

@@ -102,6 +102,23 @@ struct wd_inode_key {
 	__u32 root;		/* root node id of the policy the rule belongs to */
 };
 
+/*
+ * A filter in front of the inodes map: bit wd_id_filter_slot(ino, dev) of
+ * the BPF global id_filter[] is set (by userspace, before it inserts the
+ * key) for every rule object of every policy, and never cleared. A path
+ * walk looks a component's inode up in the map only when its bit is set:
+ * most components are no rule object, and a bit test costs far less than
+ * a hash map lookup. A stale bit only costs that lookup.
+ */
+#define WD_ID_FILTER_BITS 20	/* 2^20 bits: 128 KiB */
+#define WD_ID_FILTER_WORDS (1u << (WD_ID_FILTER_BITS - 6))
+
+static inline __u32 wd_id_filter_slot(__u64 ino, __u32 dev)
+{
+	return (ino * 0x9e3779b97f4a7c15ull ^ (__u64)dev * 0xc2b2ae3d27d4eb4full) >>
+	       (64 - WD_ID_FILTER_BITS);
+}
+
 /* Stored in task local storage of every task that belongs to an agent. */
 struct wd_task {
 	__u32 agent;		/* agent id, index into the agents map */

@@ -1338,19 +1338,13 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 			  p->file, strerror(-ret), DAEMON_NODES);
 		return ret;
 	}
-	/* Identities: as warden run does (lsm.c), keyed by this tree's root. */
-	{
-		struct lsm_bpf *skel = d->skel;
-		struct stat st;
-		struct wd_inode_key key = { .root = c->root_id };
-
-		for (size_t k = 0; k < c->n; k++) {
-			if (lstat(c->paths[k], &st))
-				continue;
-			key.ino = st.st_ino;
-			key.dev = major(st.st_dev) << 20 | minor(st.st_dev);
-			bpf_map_update_elem(bpf_map__fd(skel->maps.inodes), &key, &c->keys[k], BPF_ANY);
-		}
+	/* Identities: as warden run does, keyed by this tree's root. */
+	ret = lsm_put_identities(d->skel, c);
+	if (ret) {
+		sb_printf(err, "%s:1:1: cannot put the policy's rule objects in the kernel: %s\n",
+			  p->file, strerror(-ret));
+		drop_nets(nets, nnets);
+		return ret;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.agents), &i, &a, BPF_ANY)) {
 		ret = -errno;

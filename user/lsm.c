@@ -438,11 +438,20 @@ static int put_nodes(int fd, const struct compiled *c)
 	return 0;
 }
 
+/* Let the path walk look (ino, dev) up: see wd_id_filter_slot(). */
+static void id_filter_set(volatile __u64 *filter, __u64 ino, __u32 dev)
+{
+	__u32 slot = wd_id_filter_slot(ino, dev);
+
+	filter[slot >> 6] |= 1ull << (slot & 63);
+}
+
 /*
  * The rule objects that exist now, by identity (see struct wd_inode_key).
- * lstat: a rule on a symlink's path is about the link itself.
+ * lstat: a rule on a symlink's path is about the link itself. Each one's
+ * filter bit is set before its key goes in, so the walk never skips it.
  */
-static int put_inodes(int fd, const struct compiled *c)
+static int put_inodes(int fd, volatile __u64 *filter, const struct compiled *c)
 {
 	struct wd_inode_key key = { .root = c->root_id };
 	struct stat st;
@@ -452,10 +461,16 @@ static int put_inodes(int fd, const struct compiled *c)
 			continue;	/* not there yet: the name alone decides */
 		key.ino = st.st_ino;
 		key.dev = major(st.st_dev) << 20 | minor(st.st_dev);
+		id_filter_set(filter, key.ino, key.dev);
 		if (bpf_map_update_elem(fd, &key, &c->keys[i], BPF_ANY))
 			return -errno;
 	}
 	return 0;
+}
+
+int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c)
+{
+	return put_inodes(bpf_map__fd(skel->maps.inodes), skel->bss->id_filter, c);
 }
 
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
@@ -472,7 +487,7 @@ int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c
 
 	err = put_nodes(bpf_map__fd(skel->maps.nodes), c);
 	if (!err)
-		err = put_inodes(bpf_map__fd(skel->maps.inodes), c);
+		err = lsm_put_identities(skel, c);
 	if (err)
 		return err;
 	/* The agent slot last: its tasks are judged only once the whole tree is in. */

@@ -30,6 +30,11 @@ void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst);
 void lsm_unload(struct lsm_bpf *skel);
 
 /* Install @c as agent @agent's policy; the agent's tasks are marked separately. */
+/*
+ * Put policy @c's rule objects that exist now into the inodes map, by
+ * identity, with their filter bits. Returns 0 or -errno (map full).
+ */
+int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c);
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
 		  const struct policy *p);
 

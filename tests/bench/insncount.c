@@ -12,10 +12,15 @@
  * the top half): TAG 1 starts and TAG 2 stops a measurement. At each
  * marker the plugin appends one line to FILE:
  *
- *   mark TAG TOTAL KERNEL
+ *   mark TAG TOTAL KERNEL REP
  *
  * TOTAL: instructions executed by the vCPU so far, KERNEL: those of them
- * at kernel addresses (the upper half). The guest prints which measurement
+ * at kernel addresses (the upper half), REP: the repeats of rep-prefixed
+ * string instructions, which TOTAL leaves out. QEMU runs each repeat of a
+ * `rep stos`/`rep movs` as one more execution of the instruction, so the
+ * kernel's memset of a 4 KiB buffer would count as 4,096 instructions,
+ * where a CPU takes on the order of a hundred cycles for it; counted in
+ * TOTAL, they would swamp what an operation really costs. The guest prints which measurement
  * each start/stop pair is, in the same order (opbench --mark); the host
  * pairs them (tests/bench/report).
  *
@@ -76,6 +81,7 @@ EXPORT int qemu_plugin_version = 1;
 
 static uint64_t total;		/* instructions executed (one vCPU) */
 static uint64_t kernel;		/* of which at kernel addresses */
+static uint64_t reps;		/* rep string repeats, not in total */
 static FILE *out;
 
 /* prof=1: instructions per block address, between start and stop markers. */
@@ -124,6 +130,42 @@ static bool is_kernel(uint64_t vaddr)
 	return vaddr >> 63;	/* x86-64: the kernel owns the upper half */
 }
 
+/*
+ * A block that starts with a rep-prefixed string instruction and holds
+ * only it: how QEMU runs the second and later repeats (each repeat jumps
+ * back to the instruction). The first repeat ends the block before it.
+ */
+static bool is_rep_repeat(struct qemu_plugin_tb *tb)
+{
+	const uint8_t *b;
+	size_t len, i;
+	bool rep = false;
+
+	if (qemu_plugin_tb_n_insns(tb) != 1)
+		return false;
+	b = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, 0));
+	len = qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, 0));
+	for (i = 0; i < len; i++) {
+		uint8_t c = b[i];
+
+		if (c == 0xf2 || c == 0xf3)
+			rep = true;
+		else if (!(c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+			   c == 0x3e || c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f)))
+			break;
+	}
+	if (!rep || i >= len)
+		return false;
+	switch (b[i]) {
+	case 0x6c: case 0x6d: case 0x6e: case 0x6f:	/* ins, outs */
+	case 0xa4: case 0xa5: case 0xa6: case 0xa7:	/* movs, cmps */
+	case 0xaa: case 0xab: case 0xac: case 0xad:	/* stos, lods */
+	case 0xae: case 0xaf:				/* scas */
+		return true;
+	}
+	return false;
+}
+
 /* The marker's tag, or 0 if @insn is not a marker. */
 static unsigned int marker_tag(const struct qemu_plugin_insn *insn)
 {
@@ -144,8 +186,8 @@ static void on_marker(unsigned int vcpu, void *tag)
 			prof_dump();
 		measuring = (uintptr_t)tag == 1;
 	}
-	fprintf(out, "mark %u %" PRIu64 " %" PRIu64 "\n", (unsigned int)(uintptr_t)tag, total,
-		kernel);
+	fprintf(out, "mark %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (unsigned int)(uintptr_t)tag,
+		total, kernel, reps);
 	fflush(out);
 }
 
@@ -154,6 +196,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	size_t n = qemu_plugin_tb_n_insns(tb);
 
 	(void)id;
+	if (is_rep_repeat(tb)) {
+		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &reps, 1);
+		return;
+	}
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total, n);
 	if (profiling) {
 		struct tb_info *info = malloc(sizeof(*info));	/* lives as long as the block */
@@ -181,7 +227,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void at_qemu_exit(qemu_plugin_id_t id, void *unused)
 {
 	(void)id, (void)unused;
-	fprintf(out, "end %" PRIu64 " %" PRIu64 "\n", total, kernel);
+	fprintf(out, "end %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", total, kernel, reps);
 	fclose(out);
 }
 
