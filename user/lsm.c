@@ -172,6 +172,33 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 	return 0;
 }
 
+/*
+ * The maps lsm_load() creates, sized alike, with no program loaded: what
+ * lsm_add_agent() fills, on a kernel that cannot load BPF LSM programs
+ * (tests/bench/loadbench measures the fill natively with it).
+ */
+int lsm_load_maps(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
+{
+	struct lsm_opts o = {0};
+	struct bpf_program *prog;
+	struct lsm_bpf *skel;
+	int err;
+
+	err = lsm_open_configure(&skel, nodes, &o, why);
+	if (err)
+		return err;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	err = lsm_bpf__load(skel);
+	if (err) {
+		sb_printf(why, "cannot create the BPF maps: %s", strerror(-err));
+		lsm_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
 /* ---- the daemon's pinned state ------------------------------------------- */
 
 /*
