@@ -446,43 +446,77 @@ void lsm_unload(struct lsm_bpf *skel)
 	lsm_bpf__destroy(skel);
 }
 
-static int put_nodes(int fd, const struct compiled *c)
+/*
+ * @n elements in one BPF_MAP_UPDATE_BATCH, else one call each (kernels
+ * before 5.6). The batch takes no BPF_NOEXIST (generic_map_update_batch()
+ * accepts only BPF_F_LOCK): @flags are the fallback's, and a batch applies
+ * its elements in order, as the calls would (a repeated key: the last wins).
+ */
+static int put_batch(int fd, const void *keys, size_t ksz, const void *vals, size_t vsz,
+		     size_t n, __u64 flags)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_NOEXIST);
-	__u32 count = c->n;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = n;
 	int err;
 
-	err = bpf_map_update_batch(fd, c->keys, c->nodes, &count, &opts);
+	if (!n)
+		return 0;
+	err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
 	if (!err)
 		return 0;
 	if (err != -EINVAL && err != -ENOTSUP && err != -EOPNOTSUPP)
 		return err;
-	for (size_t i = 0; i < c->n; i++) {
-		err = bpf_map_update_elem(fd, &c->keys[i], &c->nodes[i], BPF_NOEXIST);
-		if (err)
-			return err;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, flags))
+			return -errno;
 	return 0;
 }
 
 /*
+ * The map is new and check_collisions() made the keys unique, so the
+ * batch's BPF_ANY adds every node as BPF_NOEXIST (the fallback's) would.
+ */
+static int put_nodes(int fd, const struct compiled *c)
+{
+	return put_batch(fd, c->keys, sizeof(*c->keys), c->nodes, sizeof(*c->nodes), c->n,
+			 BPF_NOEXIST);
+}
+
+/*
  * The rule objects that exist now, by identity (see struct wd_inode_key).
- * lstat: a rule on a symlink's path is about the link itself.
+ * lstat: a rule on a symlink's path is about the link itself. Nodes come
+ * after their parent (policy_compile()), and under a path that cannot be
+ * looked up nothing can: its subtree is skipped without a call each.
  */
 static int put_inodes(int fd, const struct compiled *c)
 {
-	struct wd_inode_key key = { .root = c->root_id };
+	struct wd_inode_key *keys = xcalloc(c->n, sizeof(*keys));
+	struct wd_node_key *vals = xcalloc(c->n, sizeof(*vals));
+	bool *gone = xcalloc(c->n, sizeof(*gone));
 	struct stat st;
+	size_t n = 0;
+	int err;
 
 	for (size_t i = 0; i < c->n; i++) {
-		if (lstat(c->paths[i], &st))
-			continue;	/* not there yet: the name alone decides */
-		key.ino = st.st_ino;
-		key.dev = major(st.st_dev) << 20 | minor(st.st_dev);
-		if (bpf_map_update_elem(fd, &key, &c->keys[i], BPF_ANY))
-			return -errno;
+		if (i && gone[c->keys[i].parent - c->root_id]) {
+			gone[i] = true;
+			continue;
+		}
+		if (lstat(c->paths[i], &st)) {
+			/* not there yet: the name alone decides */
+			gone[i] = errno == ENOENT || errno == ENOTDIR;
+			continue;
+		}
+		keys[n] = (struct wd_inode_key){ .root = c->root_id, .ino = st.st_ino,
+						 .dev = major(st.st_dev) << 20 | minor(st.st_dev) };
+		vals[n++] = c->keys[i];
 	}
-	return 0;
+	err = put_batch(fd, keys, sizeof(*keys), vals, sizeof(*vals), n, BPF_ANY);
+	free(keys);
+	free(vals);
+	free(gone);
+	return err;
 }
 
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
