@@ -16,8 +16,10 @@ struct jsonpos {
 	const char *text;
 	size_t *lines;		/* offset where each line starts */
 	size_t nlines;
-	struct item_pos *items;	/* sorted by item pointer once built */
+	struct item_pos *items;	/* in document order */
 	size_t n, cap;
+	uint32_t *slots;	/* hash of item pointer -> index into items + 1; 0 = empty */
+	unsigned bits;		/* log2 of the number of slots */
 };
 
 struct scan {
@@ -118,12 +120,32 @@ static int assign(struct jsonpos *jp, const cJSON *item, size_t *next)
 	return 0;
 }
 
-static int by_item(const void *a, const void *b)
+static size_t slot_of(const struct jsonpos *jp, const cJSON *item)
 {
-	uintptr_t x = (uintptr_t)((const struct item_pos *)a)->item;
-	uintptr_t y = (uintptr_t)((const struct item_pos *)b)->item;
+	return ((uintptr_t)item * 0x9e3779b97f4a7c15ULL) >> (64 - jp->bits);
+}
 
-	return x < y ? -1 : x > y;
+/*
+ * Items by pointer in an open-addressing table, at most half full: O(1) a
+ * lookup, where sorting them cost more than cJSON's parse (every rule's
+ * position is looked up).
+ */
+static void index_items(struct jsonpos *jp)
+{
+	size_t mask;
+
+	jp->bits = 4;
+	while ((1ULL << jp->bits) < 2 * jp->n)
+		jp->bits++;
+	mask = (1ULL << jp->bits) - 1;
+	jp->slots = xcalloc(mask + 1, sizeof(*jp->slots));
+	for (size_t i = 0; i < jp->n; i++) {
+		size_t h = slot_of(jp, jp->items[i].item);
+
+		while (jp->slots[h])
+			h = (h + 1) & mask;
+		jp->slots[h] = i + 1;
+	}
 }
 
 static void index_lines(struct jsonpos *jp)
@@ -179,7 +201,9 @@ struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 		goto fail;
 	if (next != jp->n)
 		goto fail;
-	qsort(jp->items, jp->n, sizeof(*jp->items), by_item);
+	if (jp->n >= UINT32_MAX)
+		goto fail;
+	index_items(jp);
 	return jp;
 fail:
 	jsonpos_free(jp);
@@ -191,6 +215,7 @@ void jsonpos_free(struct jsonpos *jp)
 	if (!jp)
 		return;
 	free(jp->items);
+	free(jp->slots);
 	free(jp->lines);
 	free(jp);
 }
@@ -213,11 +238,15 @@ void text_linecol(const char *text, size_t off, int *line, int *col)
 
 static const struct item_pos *find(const struct jsonpos *jp, const cJSON *item)
 {
-	struct item_pos key = { .item = item };
+	size_t h, mask;
 
 	if (!jp)
 		return NULL;
-	return bsearch(&key, jp->items, jp->n, sizeof(key), by_item);
+	mask = (1ULL << jp->bits) - 1;
+	for (h = slot_of(jp, item); jp->slots[h]; h = (h + 1) & mask)
+		if (jp->items[jp->slots[h] - 1].item == item)
+			return &jp->items[jp->slots[h] - 1];
+	return NULL;
 }
 
 void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *col)
