@@ -174,6 +174,8 @@ static char *expand(struct parser *ps, const cJSON *item, const char *in)
 	struct sbuf sb = {0};
 	const char *p = in;
 
+	if (!strstr(in, "${"))
+		return xstrdup(in);	/* the common case, without a call a byte */
 	while (*p) {
 		const char *val = NULL;
 		size_t skip = 0, vlen;
@@ -307,6 +309,21 @@ static uint8_t parse_rights(struct parser *ps, const cJSON *arr, const char *whe
 
 static const char *const rule_keys[] = { "path", "allow", "deny", "audit", NULL };
 
+/* "file.rules[IDX]" into @buf (64 bytes), as snprintf would, at a tenth of its cost. */
+static void rule_where(char *buf, size_t idx)
+{
+	char digits[24];
+	int n = 0;
+
+	do
+		digits[n++] = '0' + idx % 10;
+	while (idx /= 10);
+	memcpy(buf, "file.rules[", 11);
+	for (int i = 0; i < n; i++)
+		buf[11 + i] = digits[n - 1 - i];
+	memcpy(buf + 11 + n, "]", 2);
+}
+
 static void parse_rule(struct parser *ps, const cJSON *obj, size_t idx, struct file_rule *r)
 {
 	const cJSON *path, *allow, *deny, *audit;
@@ -314,7 +331,7 @@ static void parse_rule(struct parser *ps, const cJSON *obj, size_t idx, struct f
 
 	memset(r, 0, sizeof(*r));
 	jsonpos_value(ps->jp, obj, &r->line, &r->col);
-	snprintf(where, sizeof(where), "file.rules[%zu]", idx);
+	rule_where(where, idx);
 	if (!cJSON_IsObject(obj)) {
 		perr(ps, obj, "%s must be an object, not %s", where, type_name(obj));
 		return;
