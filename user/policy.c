@@ -991,23 +991,29 @@ void policy_decide_reference(const struct policy *p, const char *path, enum wd_r
 /* ---- compiler ------------------------------------------------------------ */
 
 struct tnode {
-	char *name;		/* NULL for "/" */
+	const char *name;	/* in a rule's path, not NUL-terminated; NULL for "/" */
+	size_t len;		/* of name */
+	size_t path_len;	/* the node's absolute path: the rule's path up to name's end */
 	size_t parent;		/* index; root is 0 and its own parent */
 	struct wd_verdict sub[WD_RIGHT_COUNT];	/* own subtree rules; action NONE = none */
 	struct wd_verdict ex[WD_RIGHT_COUNT];	/* own exact rules */
 };
 
 /* Order paths so that a directory comes right before everything below it. */
+static int path_rank(char c)
+{
+	return c == '/' ? 1 : c ? (unsigned char)c + 1 : 0;
+}
+
 static int path_cmp(const char *a, const char *b)
 {
-	/* '/' sorts right after the end of a string, before every other byte. */
-	for (;; a++, b++) {
-		int x = *a == '/' ? 1 : *a ? (unsigned char)*a + 1 : 0;
-		int y = *b == '/' ? 1 : *b ? (unsigned char)*b + 1 : 0;
-
-		if (x != y || !x)
-			return x - y;
-	}
+	/*
+	 * '/' sorts right after the end of a string, before every other byte.
+	 * The ranks are one-to-one: the first differing byte decides.
+	 */
+	while (*a == *b && *a)
+		a++, b++;
+	return path_rank(*a) - path_rank(*b);
 }
 
 static const struct policy *sort_policy;
@@ -1067,8 +1073,8 @@ static long build_tree(const struct policy *p, struct tnode **out)
 			size_t len = end ? (size_t)(end - c) : strlen(c);
 			size_t cur = stack[d];
 
-			if (d < depth && strlen(t[stack[d + 1]].name) == len &&
-			    !strncmp(t[stack[d + 1]].name, c, len)) {
+			if (d < depth && t[stack[d + 1]].len == len &&
+			    !memcmp(t[stack[d + 1]].name, c, len)) {
 				d++;
 			} else {
 				if (n >= POLICY_NODES_MAX) {
@@ -1081,7 +1087,9 @@ static long build_tree(const struct policy *p, struct tnode **out)
 					t = xrealloc(t, cap * sizeof(*t));
 				}
 				memset(&t[n], 0, sizeof(t[n]));
-				t[n].name = strndup(c, len);
+				t[n].name = c;
+				t[n].len = len;
+				t[n].path_len = c + len - r->path;
 				t[n].parent = cur;
 				stack[++d] = n++;
 				depth = d;	/* the stack above d is no longer this path's */
@@ -1151,11 +1159,12 @@ int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *o
 			out->keys[i] = (struct wd_node_key){ .hash = first_id };
 			out->paths[i] = xstrdup("/");
 		} else {
-			size_t len = strlen(t[i].name);
-			const char *up = out->paths[t[i].parent];
+			size_t len = t[i].len;
 
-			out->paths[i] = xmalloc(strlen(up) + len + 2);
-			sprintf(out->paths[i], "%s%s%s", up, strcmp(up, "/") ? "/" : "", t[i].name);
+			/* Normalised (check_path()): the rule's path up to here is the node's. */
+			out->paths[i] = xmalloc(t[i].path_len + 1);
+			memcpy(out->paths[i], t[i].name + len - t[i].path_len, t[i].path_len);
+			out->paths[i][t[i].path_len] = '\0';
 
 			memcpy(nd->name, t[i].name, len);
 			out->keys[i] = (struct wd_node_key){ .parent = first_id + t[i].parent,
@@ -1163,8 +1172,6 @@ int policy_compile(const struct policy *p, uint32_t first_id, struct compiled *o
 							     .hash = wd_name_hash(t[i].name, len) };
 		}
 	}
-	for (long i = 0; i < n; i++)
-		free(t[i].name);
 	free(t);
 	return check_collisions(p, out, err);
 }
