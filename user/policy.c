@@ -384,14 +384,62 @@ static int by_rule_path_then_order(const void *a, const void *b)
 	return c ? c : x < y ? -1 : x > y;
 }
 
+static uint64_t rule_path_hash(const struct file_rule *r)
+{
+	uint64_t h = WD_FNV_OFFSET ^ r->subtree;
+
+	for (const char *c = r->path; *c; c++)
+		h = (h ^ (unsigned char)*c) * WD_FNV_PRIME;
+	return h;
+}
+
+/*
+ * Mark the rules whose path (and subtree flag) another rule has too, with
+ * an open-addressing table of the first rule on each: only those can
+ * contradict, and sorting them all cost as much as the compile.
+ */
+static bool *shared_paths(const struct policy *p)
+{
+	size_t bits = 4, mask;
+	bool *shared = xcalloc(p->nrules ? p->nrules : 1, sizeof(*shared));
+	size_t *slots;
+
+	while ((1ULL << bits) < 2 * p->nrules)
+		bits++;
+	mask = (1ULL << bits) - 1;
+	slots = xcalloc(mask + 1, sizeof(*slots));
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct file_rule *r = &p->rules[i];
+		size_t h;
+
+		if (!r->path)
+			continue;
+		for (h = (rule_path_hash(r) >> (64 - bits)) & mask; slots[h]; h = (h + 1) & mask) {
+			const struct file_rule *q = &p->rules[slots[h] - 1];
+
+			if (q->subtree == r->subtree && !strcmp(q->path, r->path)) {
+				shared[i] = shared[slots[h] - 1] = true;
+				break;
+			}
+		}
+		if (!slots[h])
+			slots[h] = i + 1;
+	}
+	free(slots);
+	return shared;
+}
+
 static void check_contradictions(struct parser *ps, struct policy *p)
 {
 	struct file_rule **v = xcalloc(p->nrules, sizeof(*v));
+	bool *shared = shared_paths(p);
 	size_t n = 0, start = 0;
 
 	for (size_t i = 0; i < p->nrules; i++)
-		if (p->rules[i].path)
+		if (shared[i])
 			v[n++] = &p->rules[i];
+	free(shared);
+	/* As many groups, in the same order, as with every rule sorted. */
 	qsort(v, n, sizeof(*v), by_rule_path_then_order);
 	/* Within each group of rules on one path, in file order. */
 	for (size_t i = 0; i <= n; i++) {

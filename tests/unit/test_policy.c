@@ -1139,6 +1139,34 @@ static void t_contradiction_not_adjacent(void **state)
 		     TAIL, F ":8:7: ", "rule contradicts the rule at line 6 on the same path \"/a\"");
 }
 
+/*
+ * Several contradicting groups, interleaved with rules on paths no other
+ * rule has: every contradiction, groups in path order, "/x" and "/x/"
+ * apart (the whole error text is compared).
+ */
+static void t_contradiction_groups(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(HEAD
+	      R "{\"path\": \"/b\", \"allow\": [\"read\"]},\n"
+	      R "{\"path\": \"/a\", \"allow\": [\"read\"]},\n"
+	      R "{\"path\": \"/c\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/b\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/a/\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/a\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/b\", \"deny\": [\"write\"]},\n"
+	      R "{\"path\": \"/a/\", \"allow\": [\"read\"]}"
+	      TAIL, &r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_string_equal(r.err,
+			    F ":11:7: rule contradicts the rule at line 7 on the same path \"/a\"\n"
+			    F ":13:7: rule contradicts the rule at line 10 on the same path \"/a/\"\n"
+			    F ":9:7: rule contradicts the rule at line 6 on the same path \"/b\"\n");
+	result_free(&r);
+}
+
 /* One rule past the limit is refused as a whole, at the array. */
 static void t_too_many_rules(void **state)
 {
@@ -1245,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(t_rights_errors),
 		cmocka_unit_test(t_contradiction),
 		cmocka_unit_test(t_contradiction_not_adjacent),
+		cmocka_unit_test(t_contradiction_groups),
 		cmocka_unit_test(t_too_many_rules),
 		cmocka_unit_test(t_multiple_errors),
 	};
