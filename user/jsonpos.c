@@ -154,9 +154,7 @@ static void index_lines(struct jsonpos *jp)
 
 	jp->lines = xmalloc(cap * sizeof(*jp->lines));
 	jp->lines[jp->nlines++] = 0;
-	for (const char *c = jp->text; *c; c++) {
-		if (*c != '\n')
-			continue;
+	for (const char *c = jp->text; (c = strchr(c, '\n')); c++) {
 		if (jp->nlines == cap) {
 			cap *= 2;
 			jp->lines = xrealloc(jp->lines, cap * sizeof(*jp->lines));
@@ -275,6 +273,9 @@ long json_find_nul_escape(const char *text)
 {
 	bool in_string = false;
 
+	/* Only an escape spelt so can be one: most texts have none (one vector scan). */
+	if (!strstr(text, "\\u0000"))
+		return -1;
 	for (const char *c = text; *c; c++) {
 		if (!in_string) {
 			in_string = *c == '"';
