@@ -6,6 +6,14 @@
 #include "jsonpos.h"
 #include "util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_OFF 1
+#endif
+#endif
+
 struct item_pos {
 	const cJSON *item;
 	size_t value_off;
@@ -290,4 +298,93 @@ long json_find_nul_escape(const char *text)
 		}
 	}
 	return -1;
+}
+
+/* ---- the arena (see jsonpos.h) ------------------------------------------ */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	_Alignas(16) char data[];
+};
+
+#define ARENA_FIRST (64u << 10)	/* doubles per block, up to ARENA_MAX */
+#define ARENA_MAX (8u << 20)
+
+static __thread struct arena_block *arena;
+static __thread size_t arena_blocks;
+static __thread bool arena_on;
+
+#ifndef ARENA_OFF
+static void *arena_malloc(size_t n)
+{
+	struct arena_block *b = arena;
+	void *p;
+
+	if (!arena_on)
+		return malloc(n);
+	n = (n + 15) & ~(size_t)15;
+	if (!b || b->size - b->used < n) {
+		size_t size = arena_blocks < 8 ? (size_t)ARENA_FIRST << arena_blocks : ARENA_MAX;
+
+		if (size > ARENA_MAX)
+			size = ARENA_MAX;
+		if (size < n)
+			size = n;
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;	/* cJSON reports the parse as failed */
+		b->next = arena;
+		b->used = 0;
+		b->size = size;
+		arena = b;
+		arena_blocks++;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+static bool in_arena(const void *p)
+{
+	for (const struct arena_block *b = arena; b; b = b->next)
+		if ((const char *)p >= b->data && (const char *)p < b->data + b->size)
+			return true;
+	return false;
+}
+
+static void arena_free(void *p)
+{
+	if (!arena_on || !in_arena(p))
+		free(p);
+}
+
+/*
+ * Before main, so before any thread: cJSON's hooks are global and not to
+ * be changed while another thread may allocate. Off the arena they are
+ * malloc and free.
+ */
+__attribute__((constructor)) static void arena_hooks(void)
+{
+	cJSON_Hooks hooks = { .malloc_fn = arena_malloc, .free_fn = arena_free };
+
+	cJSON_InitHooks(&hooks);
+}
+#endif /* ARENA_OFF */
+
+void json_arena_begin(void)
+{
+	arena_on = true;
+}
+
+void json_arena_end(void)
+{
+	arena_on = false;
+	while (arena) {
+		struct arena_block *next = arena->next;
+
+		free(arena);
+		arena = next;
+	}
+	arena_blocks = 0;
 }

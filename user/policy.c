@@ -914,6 +914,7 @@ int policy_parse(const char *file, const char *text, size_t len, const struct po
 		for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
 			snprintf(out->sha256 + 2 * i, 3, "%02x", digest[i]);
 	}
+	json_arena_begin();
 	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {
 		const char *at = end ? end : cJSON_GetErrorPtr();
@@ -922,12 +923,14 @@ int policy_parse(const char *file, const char *text, size_t len, const struct po
 		text_linecol(text, off, &line, &col);
 		sb_printf(err, "%s:%d:%d: malformed JSON%s\n", file, line, col,
 			  off >= len ? ": unexpected end of file" : "");
+		json_arena_end();
 		return -EINVAL;
 	}
 	ps.jp = jsonpos_new(text, root);
 	parse_top(&ps, root, out);
 	jsonpos_free(ps.jp);
 	cJSON_Delete(root);
+	json_arena_end();
 	return ps.errors ? -EINVAL : 0;
 }
 
