@@ -28,6 +28,7 @@ struct jsonpos {
 	size_t n, cap;
 	uint32_t *slots;	/* hash of item pointer -> index into items + 1; 0 = empty */
 	unsigned bits;		/* log2 of the number of slots */
+	size_t *last;		/* the last item and line found: lookups come in document order */
 };
 
 struct scan {
@@ -174,7 +175,17 @@ static void index_lines(struct jsonpos *jp)
 /* Binary search in the line index: positions cost O(log lines), not O(offset). */
 static void offset_linecol(const struct jsonpos *jp, size_t off, int *line, int *col)
 {
-	size_t lo = 0, hi = jp->nlines;
+	size_t lo = 0, hi = jp->nlines, near = jp->last[1];
+
+	/* The line of the last lookup or one of the next few, else a search. */
+	if (jp->lines[near] <= off) {
+		lo = near;
+		hi = near + 8 < jp->nlines ? near + 8 : jp->nlines;
+		if (jp->lines[hi - 1] <= off && hi < jp->nlines) {
+			lo = hi - 1;
+			hi = jp->nlines;
+		}
+	}
 
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
@@ -184,6 +195,7 @@ static void offset_linecol(const struct jsonpos *jp, size_t off, int *line, int 
 		else
 			hi = mid;
 	}
+	jp->last[1] = lo;
 	*line = lo + 1;
 	*col = off - jp->lines[lo] + 1;
 }
@@ -195,6 +207,7 @@ struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 	size_t next = 0;
 
 	jp->text = text;
+	jp->last = xcalloc(2, sizeof(*jp->last));
 	index_lines(jp);
 	if (!strncmp(s.p, "\xef\xbb\xbf", 3))
 		s.p += 3;
@@ -222,6 +235,7 @@ void jsonpos_free(struct jsonpos *jp)
 		return;
 	free(jp->items);
 	free(jp->slots);
+	free(jp->last);
 	free(jp->lines);
 	free(jp);
 }
@@ -248,10 +262,14 @@ static const struct item_pos *find(const struct jsonpos *jp, const cJSON *item)
 
 	if (!jp)
 		return NULL;
+	/* Just after the last one found (the next rule is a few items on), else the table. */
+	for (size_t i = jp->last[0]; i < jp->n && i < jp->last[0] + 16; i++)
+		if (jp->items[i].item == item)
+			return &jp->items[jp->last[0] = i];
 	mask = (1ULL << jp->bits) - 1;
 	for (h = slot_of(jp, item); jp->slots[h]; h = (h + 1) & mask)
 		if (jp->items[jp->slots[h] - 1].item == item)
-			return &jp->items[jp->slots[h] - 1];
+			return &jp->items[jp->last[0] = jp->slots[h] - 1];
 	return NULL;
 }
 
