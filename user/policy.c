@@ -1067,13 +1067,14 @@ static int path_cmp(const char *a, const char *b)
 	return path_rank(*a) - path_rank(*b);
 }
 
-static const struct policy *sort_policy;
-static int by_path_idx(const void *a, const void *b)
+/* Rules by path; equal paths in file order (glibc's qsort is stable, others need not be). */
+static int by_path_then_order(const void *a, const void *b)
 {
-	const struct file_rule *x = &sort_policy->rules[*(const size_t *)a];
-	const struct file_rule *y = &sort_policy->rules[*(const size_t *)b];
+	const struct file_rule *x = *(const struct file_rule *const *)a;
+	const struct file_rule *y = *(const struct file_rule *const *)b;
+	int c = path_cmp(x->path, y->path);
 
-	return path_cmp(x->path, y->path);
+	return c ? c : (x > y) - (x < y);
 }
 
 /*
@@ -1104,17 +1105,17 @@ static void add_rule(struct wd_verdict *v, const struct file_rule *r, uint32_t i
 /* Build the component tree; returns node count or -E2BIG. */
 static long build_tree(const struct policy *p, struct tnode **out)
 {
-	size_t *idx = xcalloc(p->nrules, sizeof(*idx)), cap = 64, n = 1;
+	const struct file_rule **by_path = xcalloc(p->nrules ? p->nrules : 1, sizeof(*by_path));
+	size_t cap = 64, n = 1;
 	size_t stack[WD_RULE_DEPTH_MAX + 1] = { 0 };	/* node per depth of the current path */
 	struct tnode *t = xcalloc(cap, sizeof(*t));
 	size_t depth = 0;	/* stack depth of the previous path */
 
 	for (size_t i = 0; i < p->nrules; i++)
-		idx[i] = i;
-	sort_policy = p;
-	qsort(idx, p->nrules, sizeof(*idx), by_path_idx);
+		by_path[i] = &p->rules[i];
+	qsort(by_path, p->nrules, sizeof(*by_path), by_path_then_order);
 	for (size_t k = 0; k < p->nrules; k++) {
-		const struct file_rule *r = &p->rules[idx[k]];
+		const struct file_rule *r = by_path[k];
 		const char *c = r->path + 1;
 		size_t d = 0;
 
@@ -1129,7 +1130,7 @@ static long build_tree(const struct policy *p, struct tnode **out)
 				d++;
 			} else {
 				if (n >= POLICY_NODES_MAX) {
-					free(idx);
+					free(by_path);
 					free(t);
 					return -E2BIG;
 				}
@@ -1148,9 +1149,9 @@ static long build_tree(const struct policy *p, struct tnode **out)
 			c += len + (end ? 1 : 0);
 		}
 		depth = d;
-		add_rule(r->subtree ? t[stack[d]].sub : t[stack[d]].ex, r, idx[k]);
+		add_rule(r->subtree ? t[stack[d]].sub : t[stack[d]].ex, r, r - p->rules);
 	}
-	free(idx);
+	free(by_path);
 	*out = t;
 	return n;
 }
