@@ -149,12 +149,33 @@ static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 	return 0;
 }
 
+/*
+ * The node map of one run holds exactly the policy's nodes: preallocated,
+ * it takes the same memory, and the fill (lsm_add_agent()) costs half or
+ * less (10,101 nodes on the host: 7 ms instead of 13 to 21, for 1 ms more
+ * at map creation). The daemon's map is sized for every agent's policies,
+ * so it stays allocated on demand (BPF_F_NO_PREALLOC, bpf/lsm.bpf.c).
+ */
+static int prealloc_nodes(struct lsm_bpf *skel, struct sbuf *why)
+{
+	int err = bpf_map__set_map_flags(skel->maps.nodes,
+					 bpf_map__map_flags(skel->maps.nodes) & ~BPF_F_NO_PREALLOC);
+
+	if (err) {
+		sb_printf(why, "cannot set the policy map's flags: %s", strerror(-err));
+		lsm_bpf__destroy(skel);
+	}
+	return err;
+}
+
 int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, struct sbuf *why)
 {
 	struct lsm_bpf *skel;
 	int err;
 
 	err = lsm_open_configure(&skel, nodes, o, why);
+	if (!err)
+		err = prealloc_nodes(skel, why);
 	if (err)
 		return err;
 	/* warden run and attach never bind at exec: the daemon's programs do. */
@@ -185,6 +206,8 @@ int lsm_load_maps(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
 	int err;
 
 	err = lsm_open_configure(&skel, nodes, &o, why);
+	if (!err)
+		err = prealloc_nodes(skel, why);
 	if (err)
 		return err;
 	bpf_object__for_each_program(prog, skel->obj)
