@@ -43,7 +43,7 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I$(OUT) -Ibpf -Iuser \
 	-DWARDEN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags libbpf libcjson ldns libmicrohttpd)
-LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl libmicrohttpd) -lelf -lz -lpthread
+LDLIBS += $(shell pkg-config --libs libbpf libcjson ldns libcurl libmicrohttpd nettle) -lelf -lz -lpthread
 ifeq ($(SAN),1)
 # clang, as for the fuzzers: gcc's instrumentation gives false
 # -Wformat-truncation warnings, which -Werror turns into failures.

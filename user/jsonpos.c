@@ -6,6 +6,14 @@
 #include "jsonpos.h"
 #include "util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_OFF 1
+#endif
+#endif
+
 struct item_pos {
 	const cJSON *item;
 	size_t value_off;
@@ -16,8 +24,11 @@ struct jsonpos {
 	const char *text;
 	size_t *lines;		/* offset where each line starts */
 	size_t nlines;
-	struct item_pos *items;	/* sorted by item pointer once built */
+	struct item_pos *items;	/* in document order */
 	size_t n, cap;
+	uint32_t *slots;	/* hash of item pointer -> index into items + 1; 0 = empty */
+	unsigned bits;		/* log2 of the number of slots */
+	size_t *last;		/* the last item and line found: lookups come in document order */
 };
 
 struct scan {
@@ -118,12 +129,32 @@ static int assign(struct jsonpos *jp, const cJSON *item, size_t *next)
 	return 0;
 }
 
-static int by_item(const void *a, const void *b)
+static size_t slot_of(const struct jsonpos *jp, const cJSON *item)
 {
-	uintptr_t x = (uintptr_t)((const struct item_pos *)a)->item;
-	uintptr_t y = (uintptr_t)((const struct item_pos *)b)->item;
+	return ((uintptr_t)item * 0x9e3779b97f4a7c15ULL) >> (64 - jp->bits);
+}
 
-	return x < y ? -1 : x > y;
+/*
+ * Items by pointer in an open-addressing table, at most half full: O(1) a
+ * lookup, where sorting them cost more than cJSON's parse (every rule's
+ * position is looked up).
+ */
+static void index_items(struct jsonpos *jp)
+{
+	size_t mask;
+
+	jp->bits = 4;
+	while ((1ULL << jp->bits) < 2 * jp->n)
+		jp->bits++;
+	mask = (1ULL << jp->bits) - 1;
+	jp->slots = xcalloc(mask + 1, sizeof(*jp->slots));
+	for (size_t i = 0; i < jp->n; i++) {
+		size_t h = slot_of(jp, jp->items[i].item);
+
+		while (jp->slots[h])
+			h = (h + 1) & mask;
+		jp->slots[h] = i + 1;
+	}
 }
 
 static void index_lines(struct jsonpos *jp)
@@ -132,9 +163,7 @@ static void index_lines(struct jsonpos *jp)
 
 	jp->lines = xmalloc(cap * sizeof(*jp->lines));
 	jp->lines[jp->nlines++] = 0;
-	for (const char *c = jp->text; *c; c++) {
-		if (*c != '\n')
-			continue;
+	for (const char *c = jp->text; (c = strchr(c, '\n')); c++) {
 		if (jp->nlines == cap) {
 			cap *= 2;
 			jp->lines = xrealloc(jp->lines, cap * sizeof(*jp->lines));
@@ -146,7 +175,17 @@ static void index_lines(struct jsonpos *jp)
 /* Binary search in the line index: positions cost O(log lines), not O(offset). */
 static void offset_linecol(const struct jsonpos *jp, size_t off, int *line, int *col)
 {
-	size_t lo = 0, hi = jp->nlines;
+	size_t lo = 0, hi = jp->nlines, near = jp->last[1];
+
+	/* The line of the last lookup or one of the next few, else a search. */
+	if (jp->lines[near] <= off) {
+		lo = near;
+		hi = near + 8 < jp->nlines ? near + 8 : jp->nlines;
+		if (jp->lines[hi - 1] <= off && hi < jp->nlines) {
+			lo = hi - 1;
+			hi = jp->nlines;
+		}
+	}
 
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
@@ -156,6 +195,7 @@ static void offset_linecol(const struct jsonpos *jp, size_t off, int *line, int 
 		else
 			hi = mid;
 	}
+	jp->last[1] = lo;
 	*line = lo + 1;
 	*col = off - jp->lines[lo] + 1;
 }
@@ -167,6 +207,7 @@ struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 	size_t next = 0;
 
 	jp->text = text;
+	jp->last = xcalloc(2, sizeof(*jp->last));
 	index_lines(jp);
 	if (!strncmp(s.p, "\xef\xbb\xbf", 3))
 		s.p += 3;
@@ -179,7 +220,9 @@ struct jsonpos *jsonpos_new(const char *text, const cJSON *root)
 		goto fail;
 	if (next != jp->n)
 		goto fail;
-	qsort(jp->items, jp->n, sizeof(*jp->items), by_item);
+	if (jp->n >= UINT32_MAX)
+		goto fail;
+	index_items(jp);
 	return jp;
 fail:
 	jsonpos_free(jp);
@@ -191,6 +234,8 @@ void jsonpos_free(struct jsonpos *jp)
 	if (!jp)
 		return;
 	free(jp->items);
+	free(jp->slots);
+	free(jp->last);
 	free(jp->lines);
 	free(jp);
 }
@@ -213,11 +258,19 @@ void text_linecol(const char *text, size_t off, int *line, int *col)
 
 static const struct item_pos *find(const struct jsonpos *jp, const cJSON *item)
 {
-	struct item_pos key = { .item = item };
+	size_t h, mask;
 
 	if (!jp)
 		return NULL;
-	return bsearch(&key, jp->items, jp->n, sizeof(key), by_item);
+	/* Just after the last one found (the next rule is a few items on), else the table. */
+	for (size_t i = jp->last[0]; i < jp->n && i < jp->last[0] + 16; i++)
+		if (jp->items[i].item == item)
+			return &jp->items[jp->last[0] = i];
+	mask = (1ULL << jp->bits) - 1;
+	for (h = slot_of(jp, item); jp->slots[h]; h = (h + 1) & mask)
+		if (jp->items[jp->slots[h] - 1].item == item)
+			return &jp->items[jp->last[0] = jp->slots[h] - 1];
+	return NULL;
 }
 
 void jsonpos_value(const struct jsonpos *jp, const cJSON *item, int *line, int *col)
@@ -246,6 +299,9 @@ long json_find_nul_escape(const char *text)
 {
 	bool in_string = false;
 
+	/* Only an escape spelt so can be one: most texts have none (one vector scan). */
+	if (!strstr(text, "\\u0000"))
+		return -1;
 	for (const char *c = text; *c; c++) {
 		if (!in_string) {
 			in_string = *c == '"';
@@ -260,4 +316,93 @@ long json_find_nul_escape(const char *text)
 		}
 	}
 	return -1;
+}
+
+/* ---- the arena (see jsonpos.h) ------------------------------------------ */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	_Alignas(16) char data[];
+};
+
+#define ARENA_FIRST (64u << 10)	/* doubles per block, up to ARENA_MAX */
+#define ARENA_MAX (8u << 20)
+
+static __thread struct arena_block *arena;
+static __thread size_t arena_blocks;
+static __thread bool arena_on;
+
+#ifndef ARENA_OFF
+static void *arena_malloc(size_t n)
+{
+	struct arena_block *b = arena;
+	void *p;
+
+	if (!arena_on)
+		return malloc(n);
+	n = (n + 15) & ~(size_t)15;
+	if (!b || b->size - b->used < n) {
+		size_t size = arena_blocks < 8 ? (size_t)ARENA_FIRST << arena_blocks : ARENA_MAX;
+
+		if (size > ARENA_MAX)
+			size = ARENA_MAX;
+		if (size < n)
+			size = n;
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;	/* cJSON reports the parse as failed */
+		b->next = arena;
+		b->used = 0;
+		b->size = size;
+		arena = b;
+		arena_blocks++;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+static bool in_arena(const void *p)
+{
+	for (const struct arena_block *b = arena; b; b = b->next)
+		if ((const char *)p >= b->data && (const char *)p < b->data + b->size)
+			return true;
+	return false;
+}
+
+static void arena_free(void *p)
+{
+	if (!arena_on || !in_arena(p))
+		free(p);
+}
+
+/*
+ * Before main, so before any thread: cJSON's hooks are global and not to
+ * be changed while another thread may allocate. Off the arena they are
+ * malloc and free.
+ */
+__attribute__((constructor)) static void arena_hooks(void)
+{
+	cJSON_Hooks hooks = { .malloc_fn = arena_malloc, .free_fn = arena_free };
+
+	cJSON_InitHooks(&hooks);
+}
+#endif /* ARENA_OFF */
+
+void json_arena_begin(void)
+{
+	arena_on = true;
+}
+
+void json_arena_end(void)
+{
+	arena_on = false;
+	while (arena) {
+		struct arena_block *next = arena->next;
+
+		free(arena);
+		arena = next;
+	}
+	arena_blocks = 0;
 }

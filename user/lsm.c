@@ -149,12 +149,33 @@ static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 	return 0;
 }
 
+/*
+ * The node map of one run holds exactly the policy's nodes: preallocated,
+ * it takes the same memory, and the fill (lsm_add_agent()) costs half or
+ * less (10,101 nodes on the host: 7 ms instead of 13 to 21, for 1 ms more
+ * at map creation). The daemon's map is sized for every agent's policies,
+ * so it stays allocated on demand (BPF_F_NO_PREALLOC, bpf/lsm.bpf.c).
+ */
+static int prealloc_nodes(struct lsm_bpf *skel, struct sbuf *why)
+{
+	int err = bpf_map__set_map_flags(skel->maps.nodes,
+					 bpf_map__map_flags(skel->maps.nodes) & ~BPF_F_NO_PREALLOC);
+
+	if (err) {
+		sb_printf(why, "cannot set the policy map's flags: %s", strerror(-err));
+		lsm_bpf__destroy(skel);
+	}
+	return err;
+}
+
 int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, struct sbuf *why)
 {
 	struct lsm_bpf *skel;
 	int err;
 
 	err = lsm_open_configure(&skel, nodes, o, why);
+	if (!err)
+		err = prealloc_nodes(skel, why);
 	if (err)
 		return err;
 	/* warden run and attach never bind at exec: the daemon's programs do. */
@@ -165,6 +186,35 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 	bpf_program__set_autoload(skel->progs.wd_daemon_iter, false);
 	err = lsm_load_attach(skel, why);
 	if (err) {
+		lsm_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/*
+ * The maps lsm_load() creates, sized alike, with no program loaded: what
+ * lsm_add_agent() fills, on a kernel that cannot load BPF LSM programs
+ * (tests/bench/loadbench measures the fill natively with it).
+ */
+int lsm_load_maps(struct lsm_bpf **out, size_t nodes, struct sbuf *why)
+{
+	struct lsm_opts o = {0};
+	struct bpf_program *prog;
+	struct lsm_bpf *skel;
+	int err;
+
+	err = lsm_open_configure(&skel, nodes, &o, why);
+	if (!err)
+		err = prealloc_nodes(skel, why);
+	if (err)
+		return err;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	err = lsm_bpf__load(skel);
+	if (err) {
+		sb_printf(why, "cannot create the BPF maps: %s", strerror(-err));
 		lsm_bpf__destroy(skel);
 		return err;
 	}
@@ -419,22 +469,30 @@ void lsm_unload(struct lsm_bpf *skel)
 	lsm_bpf__destroy(skel);
 }
 
-static int put_nodes(int fd, const struct compiled *c)
+/*
+ * @n elements in one BPF_MAP_UPDATE_BATCH, else one call each (kernels
+ * before 5.6). The batch takes no BPF_NOEXIST (generic_map_update_batch()
+ * accepts only BPF_F_LOCK): @flags are the fallback's, and a batch applies
+ * its elements in order, as the calls would (a repeated key: the last wins).
+ */
+static int put_batch(int fd, const void *keys, size_t ksz, const void *vals, size_t vsz,
+		     size_t n, __u64 flags)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_NOEXIST);
-	__u32 count = c->n;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = n;
 	int err;
 
-	err = bpf_map_update_batch(fd, c->keys, c->nodes, &count, &opts);
+	if (!n)
+		return 0;
+	err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
 	if (!err)
 		return 0;
 	if (err != -EINVAL && err != -ENOTSUP && err != -EOPNOTSUPP)
 		return err;
-	for (size_t i = 0; i < c->n; i++) {
-		err = bpf_map_update_elem(fd, &c->keys[i], &c->nodes[i], BPF_NOEXIST);
-		if (err)
-			return err;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, flags))
+			return -errno;
 	return 0;
 }
 
@@ -447,25 +505,52 @@ static void id_filter_set(volatile __u64 *filter, __u64 ino, __u32 dev)
 }
 
 /*
+ * The map is new and check_collisions() made the keys unique, so the
+ * batch's BPF_ANY adds every node as BPF_NOEXIST (the fallback's) would.
+ */
+static int put_nodes(int fd, const struct compiled *c)
+{
+	return put_batch(fd, c->keys, sizeof(*c->keys), c->nodes, sizeof(*c->nodes), c->n,
+			 BPF_NOEXIST);
+}
+
+/*
  * The rule objects that exist now, by identity (see struct wd_inode_key).
- * lstat: a rule on a symlink's path is about the link itself. Each one's
- * filter bit is set before its key goes in, so the walk never skips it.
+ * lstat: a rule on a symlink's path is about the link itself. Nodes come
+ * after their parent (policy_compile()), and under a path that cannot be
+ * looked up nothing can: its subtree is skipped without a call each.
+ * Each one's filter bit is set before its key goes in, so the walk never
+ * skips it.
  */
 static int put_inodes(int fd, volatile __u64 *filter, const struct compiled *c)
 {
-	struct wd_inode_key key = { .root = c->root_id };
+	struct wd_inode_key *keys = xcalloc(c->n, sizeof(*keys));
+	struct wd_node_key *vals = xcalloc(c->n, sizeof(*vals));
+	bool *gone = xcalloc(c->n, sizeof(*gone));
 	struct stat st;
+	size_t n = 0;
+	int err;
 
 	for (size_t i = 0; i < c->n; i++) {
-		if (lstat(c->paths[i], &st))
-			continue;	/* not there yet: the name alone decides */
-		key.ino = st.st_ino;
-		key.dev = major(st.st_dev) << 20 | minor(st.st_dev);
-		id_filter_set(filter, key.ino, key.dev);
-		if (bpf_map_update_elem(fd, &key, &c->keys[i], BPF_ANY))
-			return -errno;
+		if (i && gone[c->keys[i].parent - c->root_id]) {
+			gone[i] = true;
+			continue;
+		}
+		if (lstat(c->paths[i], &st)) {
+			/* not there yet: the name alone decides */
+			gone[i] = errno == ENOENT || errno == ENOTDIR;
+			continue;
+		}
+		keys[n] = (struct wd_inode_key){ .root = c->root_id, .ino = st.st_ino,
+						 .dev = major(st.st_dev) << 20 | minor(st.st_dev) };
+		id_filter_set(filter, keys[n].ino, keys[n].dev);
+		vals[n++] = c->keys[i];
 	}
-	return 0;
+	err = put_batch(fd, keys, sizeof(*keys), vals, sizeof(*vals), n, BPF_ANY);
+	free(keys);
+	free(vals);
+	free(gone);
+	return err;
 }
 
 int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c)

@@ -25,6 +25,9 @@ struct lsm_opts {
 };
 int lsm_load_opts(struct lsm_bpf **skel, size_t nodes, const struct lsm_opts *o, struct sbuf *why);
 
+/* The same maps, no program loaded (for measuring lsm_add_agent() anywhere). */
+int lsm_load_maps(struct lsm_bpf **skel, size_t nodes, struct sbuf *why);
+
 /* The same split of a rate over CPUs, for the network object's rodata. */
 void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst);
 void lsm_unload(struct lsm_bpf *skel);

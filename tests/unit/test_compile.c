@@ -215,6 +215,51 @@ static void expect_verdict(const struct wd_verdict *v, int action, uint32_t rule
 }
 
 /* What the kernel reads: ids from first_id, keys, zero-padded names, folded verdicts. */
+/*
+ * paths[i] is node i's absolute path (lsm.c lstat()s it for the identity
+ * map), parents before children, one node per distinct prefix.
+ */
+static void t_node_paths(void **state)
+{
+	static const char *const want[] = { "/", "/a", "/a/bb", "/a/bb/c", "/a/bc", "/ab",
+					    "/home", "/home/u", "/home/u/.ssh" };
+	struct fixture fx = {0};
+	bool seen[sizeof(want) / sizeof(want[0])] = { false };
+
+	(void)state;
+	build(&fx, "deny",
+	      "{\"path\": \"/ab\", \"allow\": [\"read\"]},\n"
+	      "{\"path\": \"/a/bb/c/\", \"allow\": [\"read\"]},\n"
+	      "{\"path\": \"/a/bc\", \"deny\": [\"read\"]},\n"
+	      "{\"path\": \"${HOME}/.ssh/\", \"deny\": [\"read\"]},\n"
+	      "{\"path\": \"/a/bb\", \"allow\": [\"write\"]},\n"
+	      "{\"path\": \"/\", \"allow\": [\"exec\"]}");
+	assert_int_equal(fx.c.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < fx.c.n; i++) {
+		size_t k = 0, parent = i ? fx.c.keys[i].parent - fx.c.root_id : 0;
+
+		while (k < fx.c.n && strcmp(want[k], fx.c.paths[i]))
+			k++;
+		if (k == fx.c.n) {
+			print_error("unexpected node path \"%s\"\n", fx.c.paths[i]);
+			fail();
+		}
+		assert_false(seen[k]);
+		seen[k] = true;
+		/* The parent's path is this one without its last component. */
+		assert_true(parent < i || i == 0);
+		if (i) {
+			const char *slash = strrchr(fx.c.paths[i], '/');
+			size_t plen = slash == fx.c.paths[i] ? 1 : (size_t)(slash - fx.c.paths[i]);
+
+			assert_int_equal(strlen(fx.c.paths[parent]), plen);
+			assert_memory_equal(fx.c.paths[parent], fx.c.paths[i], plen);
+			assert_string_equal(fx.c.nodes[i].name, slash + 1);
+		}
+	}
+	fixture_free(&fx);
+}
+
 static void t_node_layout(void **state)
 {
 	struct fixture fx = {0};
@@ -1145,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(t_name_hash),
 		cmocka_unit_test(t_rights_names),
 		cmocka_unit_test(t_node_layout),
+		cmocka_unit_test(t_node_paths),
 		cmocka_unit_test(t_decide_errors),
 		cmocka_unit_test(t_defaults),
 		cmocka_unit_test(t_longest_path_wins),

@@ -158,6 +158,32 @@ static char *repeat(char c, size_t n)
 
 /* ---- valid policies ---------------------------------------------------- */
 
+/* The policy's sha256 (the daemon's "unchanged?" and events') is the text's, as sha256sum gives. */
+static void t_sha256(void **state)
+{
+	struct sbuf text = {0};
+	struct result r;
+
+	(void)state;
+	expect_ok("{\"version\": 1, \"name\": \"a\"}", &r);
+	assert_string_equal(r.p.sha256,
+			    "22e8d369da884ce053cc233a7414edeb70bf20efe7a24475c7ab704b31af5dd9");
+	result_free(&r);
+
+	/* Many 64-byte blocks and a partial last one (1,518 bytes). */
+	sb_printf(&text, "{\"version\": 1, \"name\": \"a\", \"file\": {\"rules\": [");
+	for (int i = 0; i < 40; i++)
+		sb_printf(&text, "%s{\"path\": \"/r%d\", \"allow\": [\"read\"]}", i ? ", " : "", i);
+	sb_printf(&text, "]}}");
+	sb_putc(&text, '\0');
+	assert_int_equal(strlen(text.buf), 1518);
+	expect_ok(text.buf, &r);
+	assert_string_equal(r.p.sha256,
+			    "0e44f2d9fdafa83480a6e840a1ef3a9a757e1bd93638be4f07d1588e767fd2c3");
+	result_free(&r);
+	sb_free(&text);
+}
+
 static void t_minimal(void **state)
 {
 	struct result r;
@@ -1113,6 +1139,34 @@ static void t_contradiction_not_adjacent(void **state)
 		     TAIL, F ":8:7: ", "rule contradicts the rule at line 6 on the same path \"/a\"");
 }
 
+/*
+ * Several contradicting groups, interleaved with rules on paths no other
+ * rule has: every contradiction, groups in path order, "/x" and "/x/"
+ * apart (the whole error text is compared).
+ */
+static void t_contradiction_groups(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(HEAD
+	      R "{\"path\": \"/b\", \"allow\": [\"read\"]},\n"
+	      R "{\"path\": \"/a\", \"allow\": [\"read\"]},\n"
+	      R "{\"path\": \"/c\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/b\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/a/\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/a\", \"deny\": [\"read\"]},\n"
+	      R "{\"path\": \"/b\", \"deny\": [\"write\"]},\n"
+	      R "{\"path\": \"/a/\", \"allow\": [\"read\"]}"
+	      TAIL, &r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_string_equal(r.err,
+			    F ":11:7: rule contradicts the rule at line 7 on the same path \"/a\"\n"
+			    F ":13:7: rule contradicts the rule at line 10 on the same path \"/a/\"\n"
+			    F ":9:7: rule contradicts the rule at line 6 on the same path \"/b\"\n");
+	result_free(&r);
+}
+
 /* One rule past the limit is refused as a whole, at the array. */
 static void t_too_many_rules(void **state)
 {
@@ -1177,6 +1231,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_minimal),
+		cmocka_unit_test(t_sha256),
 		cmocka_unit_test(t_full),
 		cmocka_unit_test(t_modes),
 		cmocka_unit_test(t_file_section),
@@ -1218,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(t_rights_errors),
 		cmocka_unit_test(t_contradiction),
 		cmocka_unit_test(t_contradiction_not_adjacent),
+		cmocka_unit_test(t_contradiction_groups),
 		cmocka_unit_test(t_too_many_rules),
 		cmocka_unit_test(t_multiple_errors),
 	};
