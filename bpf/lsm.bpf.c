@@ -116,6 +116,9 @@ struct match {
 	struct wd_node_key key;	/* the deepest node reached */
 	__u32 id;		/* its id */
 	__u32 left;		/* components to match: comp[left - 1] .. comp[0] */
+	__u32 mark_level;	/* remember the node reached after this many */
+	struct wd_node_key marked;	/* that node, if reached (mark_hit) */
+	bool mark_hit;
 	bool all;		/* every component matched a node */
 };
 
@@ -497,6 +500,10 @@ static long match_step(__u32 i, void *arg)
 		return 1;
 	if (!wd_child(m->id, m->left - 1 - i))
 		return 1;
+	if (i + 1 == m->mark_level) {
+		m->marked = m->key;
+		m->mark_hit = true;
+	}
 	if (i + 1 == m->left)
 		m->all = true;
 	return 0;
@@ -505,9 +512,11 @@ static long match_step(__u32 i, void *arg)
 /*
  * From the node under key (@parent, @len, @hash), descend through the
  * walked components s->comp[@depth - 1] .. s->comp[0]; the deepest node
- * reached is left in s->m. Returns 0, or -1 if the start node is missing.
+ * reached is left in s->m, and the one reached after @mark_level
+ * components in s->m.marked (~0: none). Returns 0, or -1 if the start node
+ * is missing.
  */
-__noinline int wd_descend(__u32 parent, __u32 len, __u64 hash, __u32 depth)
+__noinline int wd_descend(__u32 parent, __u32 len, __u64 hash, __u32 depth, __u32 mark_level)
 {
 	struct wd_node_key key = { .parent = parent, .len = len, .hash = hash };
 	struct scratch *s = scratch_get();
@@ -522,6 +531,9 @@ __noinline int wd_descend(__u32 parent, __u32 len, __u64 hash, __u32 depth)
 	s->m.id = start->id;
 	s->m.left = depth;
 	s->m.all = depth == 0;
+	s->m.mark_level = mark_level;
+	s->m.mark_hit = mark_level == 0;
+	s->m.marked = key;
 	bpf_loop(WD_WALK_MAX, match_step, NULL, 0);
 	return 0;
 }
@@ -780,7 +792,7 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 	struct wd_agent *agent;
 	struct scratch *s;
 	struct walk *w;
-	bool all, deny, audit = false;
+	bool all, deny, by_id, audit = false;
 
 	if (!t)
 		return 0;
@@ -811,8 +823,17 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 		flags = WD_EVF_UNRESOLVED;
 	} else {
 		id_key = w->id_key;
-		if (wd_descend(0, 0, root_node, depth))
+		by_id = id_key.len != ~0u && w->id_depth <= depth;
+		if (wd_descend(0, 0, root_node, depth, by_id ? depth - w->id_depth : ~0u))
 			return -EACCES;
+		/*
+		 * The object reached by identity is the node its name reached:
+		 * the identity's descent would repeat this one, verdict and all
+		 * (the usual case: a path under a rule's directory, by its name).
+		 */
+		if (by_id && s->m.mark_hit && s->m.marked.parent == id_key.parent &&
+		    s->m.marked.len == id_key.len && s->m.marked.hash == id_key.hash)
+			by_id = false;
 		node = descended(s, &all);
 		if (!node || verdict_of(node, all, right, &v))
 			return -EACCES;
@@ -821,9 +842,9 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 		rule = v.rule;
 		audit = v.audit;
 		/* The same object by identity: its own rules must allow too. */
-		if (id_key.len != ~0u && w->id_depth <= depth) {
+		if (by_id) {
 			node = NULL;
-			if (!wd_descend(id_key.parent, id_key.len, id_key.hash, w->id_depth))
+			if (!wd_descend(id_key.parent, id_key.len, id_key.hash, w->id_depth, ~0u))
 				node = descended(s, &all);
 			if (!node || verdict_of(node, all, right, &v)) {
 				deny = true;
@@ -1879,7 +1900,7 @@ __noinline __u32 wd_match_exe(__u64 dentry, __u64 vfsmnt)
 	wd_walk(dentry, vfsmnt, 0);
 	if (!s->w.done || s->w.foreign || s->w.internal)
 		return MATCH_NONE;
-	if (wd_descend(0, 0, root, s->w.depth))
+	if (wd_descend(0, 0, root, s->w.depth, ~0u))
 		return MATCH_NONE;
 	node = descended(s, &all);
 	if (!node || verdict_of(node, all, WD_RIGHT_EXEC, &v) || v.action != WD_ACT_ALLOW)
