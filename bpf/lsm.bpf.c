@@ -100,7 +100,7 @@ struct walk {
 	struct vfsmount *vfsmnt;
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
-	__u32 depth;		/* components collected into comp[] */
+	__u32 depth;		/* components collected into comp_name/comp_len */
 	__u32 root_node;	/* policy whose inode rules apply; 0 = none */
 	__u32 id_depth;		/* components below the deepest identity match */
 	struct wd_node_key id_key;	/* that match's node; .len == ~0 = none */
@@ -115,7 +115,7 @@ struct walk {
 struct match {
 	struct wd_node_key key;	/* the deepest node reached */
 	__u32 id;		/* its id */
-	__u32 left;		/* components to match: comp[left - 1] .. comp[0] */
+	__u32 left;		/* components to match: left - 1 .. 0 */
 	__u32 mark_level;	/* remember the node reached after this many */
 	struct wd_node_key marked;	/* that node, if reached (mark_hit) */
 	bool mark_hit;
@@ -148,9 +148,9 @@ struct mounts {
  */
 #define WD_EV_DATA (2 * WD_PATH_MAX + 2 * (WD_NAME_MAX + 1))
 struct scratch {
-	struct dentry *comp[WD_WALK_MAX];	/* leaf first */
-	const unsigned char *comp_name[WD_WALK_MAX];	/* comp[i]'s d_name.name */
-	__u32 comp_len[WD_WALK_MAX];		/* and its d_name.len */
+	/* The walked components, leaf first: each one's d_name.name and .len. */
+	const unsigned char *comp_name[WD_WALK_MAX];
+	__u32 comp_len[WD_WALK_MAX];
 	__u64 name[WD_NAME_WORDS];
 	struct walk w;
 	struct match m;
@@ -236,19 +236,35 @@ static __always_inline int read_dentry(struct dentry *d, struct dentry_fields *f
 	return 0;
 }
 
-static __always_inline int read_inode(struct inode *inode, struct super_block **sb, __u64 *ino)
+/*
+ * Two fields of one object, at byte offsets @at and @at2 (the kernel's,
+ * CO-RE), in one read when the second lies 8-aligned within 32 bytes of
+ * the first: *a and *b are the 64-bit words there. Returns 0, -1 if the
+ * read failed, 1 if the layout does not allow it (read field by field).
+ */
+static __always_inline int read_two(const void *obj, __u32 at, __u32 at2, __u64 *a, __u64 *b)
 {
-	const __u32 at = bpf_core_field_offset(struct inode, i_sb);
-	const __u32 ino_at = bpf_core_field_offset(struct inode, i_ino);
 	__u64 buf[4];
 
-	if (ino_at > at && ino_at - at < sizeof(buf) && !((ino_at - at) & 7) &&
-	    bpf_core_field_size(struct inode, i_ino) == 8) {
-		if (bpf_probe_read_kernel(buf, sizeof(buf), (void *)inode + at))
-			return -1;
-		*sb = (struct super_block *)buf[0];
-		*ino = buf[((ino_at - at) / 8) & 3];
-		return 0;
+	if (at2 <= at || at2 - at >= sizeof(buf) || (at2 - at) & 7)
+		return 1;
+	if (bpf_probe_read_kernel(buf, sizeof(buf), obj + at))
+		return -1;
+	*a = buf[0];
+	*b = buf[((at2 - at) / 8) & 3];
+	return 0;
+}
+
+static __always_inline int read_inode(struct inode *inode, struct super_block **sb, __u64 *ino)
+{
+	__u64 first = 0;
+	int err = bpf_core_field_size(struct inode, i_ino) != 8 ? 1 :
+		  read_two(inode, bpf_core_field_offset(struct inode, i_sb),
+			   bpf_core_field_offset(struct inode, i_ino), &first, ino);
+
+	if (err <= 0) {
+		*sb = (struct super_block *)first;
+		return err;
 	}
 	*sb = BPF_CORE_READ(inode, i_sb);
 	*ino = BPF_CORE_READ(inode, i_ino);
@@ -258,17 +274,14 @@ static __always_inline int read_inode(struct inode *inode, struct super_block **
 /* A mount's root dentry and flags: adjacent in struct vfsmount. */
 static __always_inline int read_mount(struct vfsmount *m, struct dentry **root, __u32 *flags)
 {
-	const __u32 at = bpf_core_field_offset(struct vfsmount, mnt_root);
-	const __u32 flags_at = bpf_core_field_offset(struct vfsmount, mnt_flags);
-	__u64 buf[3];
+	__u64 first = 0, second = 0;
+	int err = read_two(m, bpf_core_field_offset(struct vfsmount, mnt_root),
+			   bpf_core_field_offset(struct vfsmount, mnt_flags), &first, &second);
 
-	if (flags_at > at && flags_at - at < sizeof(buf) && !((flags_at - at) & 7) &&
-	    bpf_core_field_size(struct vfsmount, mnt_root) == 8) {
-		if (bpf_probe_read_kernel(buf, sizeof(buf), (void *)m + at))
-			return -1;
-		*root = (struct dentry *)buf[0];
-		*flags = (__u32)buf[((flags_at - at) / 8) & 3];	/* little-endian int */
-		return 0;
+	if (err <= 0) {
+		*root = (struct dentry *)first;
+		*flags = (__u32)second;	/* little-endian int */
+		return err;
 	}
 	*root = BPF_CORE_READ(m, mnt_root);
 	*flags = BPF_CORE_READ(m, mnt_flags);
@@ -326,10 +339,8 @@ static long walk_step(__u32 i, void *arg)
 	w = &s->w;
 	d = w->dentry;
 	vfsmnt = w->vfsmnt;
-	if (read_dentry(d, &f)) {
-		w->done = false;	/* unreadable: the walk fails, closed */
-		return 1;
-	}
+	if (read_dentry(d, &f))
+		return 1;	/* unreadable: w->done stays false, the walk fails closed */
 	identity_check(w, f.inode);
 	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = true;
@@ -360,7 +371,6 @@ static long walk_step(__u32 i, void *arg)
 	if (w->depth >= WD_WALK_MAX)
 		return 1;
 	at = w->depth & (WD_WALK_MAX - 1);
-	s->comp[at] = d;
 	s->comp_name[at] = f.name;
 	s->comp_len[at] = f.hash_len >> 32;
 	w->depth++;
@@ -369,7 +379,7 @@ static long walk_step(__u32 i, void *arg)
 }
 
 /*
- * Collect the components of (@dentry, @vfsmnt), leaf first, into s->comp,
+ * Collect the components of (@dentry, @vfsmnt), leaf first, into s->comp_*,
  * up to the task's root, noting rule objects of policy @root_node met on
  * the way. Returns 0 when the walk reached a root (see s->w).
  */
@@ -511,7 +521,7 @@ static long match_step(__u32 i, void *arg)
 
 /*
  * From the node under key (@parent, @len, @hash), descend through the
- * walked components s->comp[@depth - 1] .. s->comp[0]; the deepest node
+ * walked components @depth - 1 .. 0 (s->comp_*); the deepest node
  * reached is left in s->m, and the one reached after @mark_level
  * components in s->m.marked (~0: none). Returns 0, or -1 if the start node
  * is missing.
@@ -592,7 +602,7 @@ static long emit_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Append the walked path (s->comp, @depth components) at s->data + @off; its length. */
+/* Append the walked path (s->comp_*, @depth components) at s->data + @off; its length. */
 __noinline int wd_emit_path(__u32 off, __u32 depth)
 {
 	struct scratch *s = scratch_get();
@@ -637,7 +647,7 @@ static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
 #define NO_PATH 0xffffffffu
 
 /*
- * Send one event. When @depth is not NO_PATH, s->comp holds the walk of the
+ * Send one event. When @depth is not NO_PATH, s->comp_* hold the walk of the
  * object (@depth components); the exe walk then reuses it, so the object's
  * path is written first. @aux is target tgid << 32 | aux for tamper events.
  */
