@@ -46,10 +46,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define BPF_FS_MAGIC 0xcafe4a11
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
 
 /* wd_judge() flags, above the right in its third argument. */
 #define JUDGE_QUIET 0x100	/* no event; return the mask of allowed rights */
 #define JUDGE_SKIP_FOREIGN 0x200	/* not under this mount: return 1, no event */
+#define JUDGE_SAY_SILENT 0x400	/* an allow with no event returns 1 (the open cache) */
 #define MASK_NODE (1 << 8)	/* in that mask: rules exist at or below this path */
 
 struct {
@@ -783,7 +786,8 @@ static __always_inline bool is_fileless(struct dentry *dentry, bool internal)
  * Judge the right in @how (low byte; JUDGE_* flags above it) on the object
  * at (@dentry, @vfsmnt) for the current task. Returns 0 or -EACCES (-EPERM
  * for protections); with JUDGE_QUIET, the mask of allowed rights (plus
- * MASK_NODE) and no event; with JUDGE_SKIP_FOREIGN, 1 when the object is
+ * MASK_NODE) and no event; with JUDGE_SAY_SILENT, 1 for an allow that sent
+ * no event; with JUDGE_SKIP_FOREIGN, 1 when the object is
  * not under @vfsmnt.
  *
  * Objects on kernel-internal mounts (pipes, sockets, memfds reached through
@@ -824,7 +828,9 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 		flags = WD_EVF_FILELESS;
 		mask = deny ? 0 : 1 << WD_RIGHT_EXEC;
 	} else if (w->done && w->internal) {
-		return how & JUDGE_QUIET ? (1 << WD_RIGHT_COUNT) - 1 : 0;
+		if (how & JUDGE_QUIET)
+			return (1 << WD_RIGHT_COUNT) - 1;
+		return how & JUDGE_SAY_SILENT ? 1 : 0;
 	} else if (!w->done || w->foreign) {
 		if (how & JUDGE_SKIP_FOREIGN && w->done)
 			return 1;
@@ -869,7 +875,7 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 			}
 		}
 		if (!deny && !audit && !(how & JUDGE_QUIET))
-			return 0;
+			return how & JUDGE_SAY_SILENT ? 1 : 0;
 	}
 	if (how & JUDGE_QUIET)
 		return mask;
@@ -917,12 +923,6 @@ static __always_inline int judge_in(const struct path *dir, struct dentry *dentr
 static __always_inline int judge_file(struct file *file, __u32 right)
 {
 	return judge(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), right);
-}
-
-/* @file is the hook's own (trusted) argument: plain loads, no helper calls. */
-static __always_inline int judge_hook_file(struct file *file, __u32 right)
-{
-	return judge(file->f_path.dentry, file->f_path.mnt, right);
 }
 
 /*
@@ -987,25 +987,276 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	return 0;
 }
 
+/* ---- the open verdict cache -------------------------------------------- */
+
+/*
+ * An agent opens the same files again and again (headers, sources, its own
+ * libraries); each open would walk the path and descend the policy tree
+ * again. The verdict of an open that was allowed with no event is kept in
+ * the opened inode's local storage (freed with the inode: no stale key can
+ * outlive it), together with everything the verdict depended on:
+ *
+ *   - the agent and the policy epoch (userspace bumps policy_epoch after
+ *     every change of an agent's policy, see lsm_policy_changed());
+ *   - the opened (dentry, mount), the dentry's parent and name, and the
+ *     task's root mount: the same objects;
+ *   - the kernel's rename_lock and mount_lock sequences, read before the
+ *     walk and compared at every use (the seqlocks d_path and the RCU path
+ *     walk rely on): any rename (d_move) or mount change anywhere, including
+ *     those the kernel makes without an LSM hook (namespace teardown,
+ *     automount expiry, a rename seen on a network file system), moves one
+ *     of them, and with it every entry;
+ *   - a single name for the inode: a directory, or a file with one link
+ *     (checked again at every use: link() moves neither sequence).
+ *
+ * The same holds for an exec (bprm_check_security) and an executable
+ * mapping (mmap_file), which judge the exec right on a file. A task whose
+ * root is not the root of its mount (after chroot) is never cached.
+ * Denials, audited allows and every other hook go the full way: only a
+ * silent allow is skipped, so the events are the same with or without the
+ * cache. If either sequence cannot be read, nothing is cached.
+ */
+extern const void rename_lock __ksym __weak;
+extern const void mount_lock __ksym __weak;
+
+/* Bumped by userspace after it changes any agent's policy (lsm_policy_changed). */
+volatile __u64 policy_epoch;
+
+/* What a cached verdict was judged on. */
+struct vkey {
+	__u64 epoch;		/* policy_epoch before the walk */
+	__u64 dentry;		/* the opened dentry, */
+	__u64 parent;		/* its parent, */
+	__u64 hash_len;		/* its name's d_name.hash_len, */
+	__u64 mnt;		/* its mount, */
+	__u64 root_mnt;		/* and the task's root (a mount's root) */
+	__u64 root_dentry;
+	__u32 agent;		/* the agent judged */
+	__u32 rename_seq;	/* rename_lock's sequence during the walk */
+	__u32 mount_seq;	/* mount_lock's sequence during the walk */
+	__u32 pad;
+};
+
+struct vcache {
+	__u64 ver;		/* odd while a writer fills the entry */
+	__u32 rights;		/* 1 << WD_RIGHT_*: allowed with no event */
+	__u32 pad;
+	struct vkey key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vcache);
+} vcache SEC(".maps");
+
+/* A seqlock's sequence; odd (never cached) when it cannot be read. */
+static __always_inline __u32 seq_of(const void *lock)
+{
+	__u32 seq;
+
+	if (!lock || bpf_probe_read_kernel(&seq, sizeof(seq), lock))
+		return 1;
+	return seq;
+}
+
+/* One name only: a directory, or a file with a single link. */
+static __always_inline bool one_name(struct inode *inode)
+{
+	return inode->__i_nlink == 1 || (inode->i_mode & S_IFMT) == S_IFDIR;
+}
+
+/* @k for an open of @file by @task of @agent, but for the sequences. */
+static __always_inline void vkey_of(struct file *file, struct task_struct *task, __u32 agent,
+				    struct vkey *k)
+{
+	struct fs_struct *fs = task->fs;
+	struct dentry *dentry = file->f_path.dentry;
+
+	k->epoch = policy_epoch;
+	k->agent = agent;
+	k->dentry = (__u64)dentry;
+	k->parent = (__u64)dentry->d_parent;
+	/* hash and len apart: BTF resolves hash_len's union to the smaller member */
+	k->hash_len = (__u64)dentry->d_name.len << 32 | dentry->d_name.hash;
+	k->mnt = (__u64)file->f_path.mnt;
+	k->root_mnt = (__u64)fs->root.mnt;
+	k->root_dentry = (__u64)fs->root.dentry;
+}
+
+static __always_inline void vkey_seqs(struct vkey *k)
+{
+	k->rename_seq = seq_of(&rename_lock);
+	k->mount_seq = seq_of(&mount_lock);
+}
+
+/*
+ * Were all of @want allowed silently on the very key @k? @k comes filled
+ * but for the sequences, which this reads (two probe reads, the dearest
+ * part of a hit) when the rest matches, and before it returns false in any
+ * case: the walk that follows a miss is then keyed by them. The entry read
+ * is lock-free: one whose ver moved meanwhile (a writer) is a miss. The
+ * task's root is compared, not checked to be a mount's root: only such a
+ * root is stored, and the mount that pins it cannot go without moving
+ * mount_lock. *@entry: the inode's entry, if it has one.
+ */
+static __always_inline bool vcache_hit(struct file *file, struct vkey *k, __u32 want,
+				       struct vcache **entry)
+{
+	struct vcache *c = bpf_inode_storage_get(&vcache, file->f_inode, 0, 0);
+	volatile struct vcache *v = c;
+	__u64 ver;
+	bool same;
+
+	*entry = c;
+	if (!c)
+		goto miss;
+	ver = v->ver;
+	if ((ver & 1) || (v->rights & want) != want || !one_name(file->f_inode))
+		goto miss;
+	same = v->key.agent == k->agent && v->key.epoch == k->epoch &&
+	       v->key.dentry == k->dentry && v->key.parent == k->parent &&
+	       v->key.hash_len == k->hash_len && v->key.mnt == k->mnt &&
+	       v->key.root_mnt == k->root_mnt && v->key.root_dentry == k->root_dentry;
+	asm volatile("" ::: "memory");
+	if (!same || v->ver != ver)
+		goto miss;
+	vkey_seqs(k);
+	return v->key.rename_seq == k->rename_seq && v->key.mount_seq == k->mount_seq;
+miss:
+	vkey_seqs(k);
+	return false;
+}
+
+static __always_inline bool vkey_same(const struct vkey *a, const struct vkey *b)
+{
+	return a->agent == b->agent && a->epoch == b->epoch && a->dentry == b->dentry &&
+	       a->parent == b->parent && a->hash_len == b->hash_len && a->mnt == b->mnt &&
+	       a->root_mnt == b->root_mnt && a->root_dentry == b->root_dentry &&
+	       a->rename_seq == b->rename_seq && a->mount_seq == b->mount_seq;
+}
+
+/*
+ * May an open of @file with key @k be kept? One name, a root that is its
+ * mount's root (not after chroot), sequences that were even (no writer).
+ */
+static __always_inline bool vkey_storable(struct file *file, struct task_struct *task,
+					  const struct vkey *k)
+{
+	struct fs_struct *fs = task->fs;
+
+	return !(k->rename_seq & 1) && !(k->mount_seq & 1) && k->root_mnt &&
+	       k->root_dentry == (__u64)fs->root.mnt->mnt_root && one_name(file->f_inode);
+}
+
+/*
+ * Keep @rights (judged allowed, silently, on key @k) for @file, in its
+ * entry @c (NULL: none yet, made here). One writer at a time (compare-and-
+ * swap on ver); a reader that sees ver move walks instead of trusting a
+ * half-written entry.
+ */
+static __always_inline void vcache_put(struct file *file, struct vcache *c, const struct vkey *k,
+				       __u32 rights)
+{
+	__u64 ver;
+
+	if (!c)
+		c = bpf_inode_storage_get(&vcache, file->f_inode, 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return;
+	ver = c->ver;
+	if ((ver & 1) || __sync_val_compare_and_swap(&c->ver, ver, ver + 1) != ver)
+		return;
+	if (!vkey_same(&c->key, k)) {
+		c->rights = 0;
+		c->key = *k;
+	}
+	c->rights |= rights;
+	asm volatile("" ::: "memory");
+	__sync_fetch_and_add(&c->ver, 1);
+	count(WD_CNT_VCACHE_FILL);
+}
+
 /* ---- hooks: read and write --------------------------------------------- */
+
+/*
+ * One right on a file: < 0 denied; else the right's bit if allowed with no
+ * event, 0 if allowed with one. @file is the hook's own (trusted) argument:
+ * plain loads, no helper calls.
+ */
+static __always_inline int open_right(struct file *file, __u32 right)
+{
+	int ret = judge(file->f_path.dentry, file->f_path.mnt, right | JUDGE_SAY_SILENT);
+
+	return ret <= 0 ? ret : 1 << right;
+}
+
+/*
+ * Judge the rights in @want (1 << WD_RIGHT_*: read, write, exec) on @file,
+ * a trusted BTF pointer, for the current task: through the open verdict
+ * cache, and into it when every right judged was allowed with no event.
+ */
+static __always_inline int file_rights(struct file *file, __u32 want)
+{
+	__u32 silent = 0;
+	struct task_struct *task;
+	struct vcache *entry;
+	struct wd_task *t;
+	struct vkey k;
+	int ret;
+
+	task = bpf_get_current_task_btf();
+	t = task_mark(task);
+	if (!want || !t)
+		return 0;
+	/* The key (the epoch and sequences with it) before the walk it guards. */
+	vkey_of(file, task, t->agent, &k);
+	if (vcache_hit(file, &k, want, &entry))
+		return 0;
+	if (want & (1 << WD_RIGHT_READ)) {
+		ret = open_right(file, WD_RIGHT_READ);
+		if (ret < 0)
+			return ret;
+		silent |= ret;
+	}
+	if (want & (1 << WD_RIGHT_WRITE)) {
+		ret = open_right(file, WD_RIGHT_WRITE);
+		if (ret < 0)
+			return ret;
+		silent |= ret;
+	}
+	if (want & (1 << WD_RIGHT_EXEC)) {
+		ret = open_right(file, WD_RIGHT_EXEC);
+		if (ret < 0)
+			return ret;
+		silent |= ret;
+	}
+	/*
+	 * The sequences read before the walk are kept, not re-read: a rename or
+	 * mount change during the walk leaves the kernel's sequence ahead of
+	 * them, so this entry never serves an open.
+	 */
+	if (silent && vkey_storable(file, task, &k))
+		vcache_put(file, entry, &k, silent);
+	return 0;
+}
 
 static __always_inline int open_rights(struct file *file)
 {
 	unsigned int fmode = file->f_mode;
-	int err;
+	__u32 want = 0;
 
 	/* The kernel opening a program or interpreter to run it: that is exec,
 	 * judged by bprm_check_security, not a read by the agent. */
 	if (fmode & FMODE_EXEC)
 		return 0;
-	if (fmode & FMODE_READ) {
-		err = judge_hook_file(file, WD_RIGHT_READ);
-		if (err)
-			return err;
-	}
+	if (fmode & FMODE_READ)
+		want |= 1 << WD_RIGHT_READ;
 	if (fmode & FMODE_WRITE)
-		return judge_hook_file(file, WD_RIGHT_WRITE);
-	return 0;
+		want |= 1 << WD_RIGHT_WRITE;
+	return file_rights(file, want);
 }
 
 SEC("lsm/file_open")
@@ -1272,7 +1523,7 @@ int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return ret;
-	return judge_file(BPF_CORE_READ(bprm, file), WD_RIGHT_EXEC);
+	return file_rights(bprm->file, 1 << WD_RIGHT_EXEC);
 }
 
 /* ld.so and dlopen map libraries executable; so can anyone. */
@@ -1284,7 +1535,7 @@ int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	return judge_file(file, WD_RIGHT_EXEC);
+	return file_rights(file, 1 << WD_RIGHT_EXEC);
 }
 
 SEC("lsm/file_mprotect")

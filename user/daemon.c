@@ -1353,6 +1353,7 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 		drop_nets(nets, nnets);
 		return ret;
 	}
+	lsm_policy_changed(d->skel);
 	s->nets = nets;
 	s->nnets = nnets;
 	drop_nets(old_nets, old_nnets);
@@ -1627,6 +1628,7 @@ static void status_json(struct daemon *d, cJSON *root)
 	cJSON_AddNumberToObject(c, "rate_limited", lsm_counter(d->skel, WD_CNT_RATE_LIMITED));
 	cJSON_AddNumberToObject(c, "walk_failed", lsm_counter(d->skel, WD_CNT_WALK_FAIL));
 	cJSON_AddNumberToObject(c, "track_failed", lsm_counter(d->skel, WD_CNT_TRACK_FAIL));
+	cJSON_AddNumberToObject(c, "vcache_filled", lsm_counter(d->skel, WD_CNT_VCACHE_FILL));
 	cJSON_AddNumberToObject(c, "reloads", d->reloads);
 	cJSON_AddNumberToObject(c, "reload_failures", d->reload_failures);
 }

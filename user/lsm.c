@@ -441,6 +441,8 @@ int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const s
 		return err;
 	}
 	pr_debug("daemon: %s the programs of %s\n", keep ? "kept" : "attached", links);
+	/* Another build's programs may have judged what the cache holds. */
+	lsm_policy_changed(skel);
 	*out = skel;
 	return 0;
 }
@@ -577,7 +579,20 @@ int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c
 		return err;
 	/* The agent slot last: its tasks are judged only once the whole tree is in. */
 	err = bpf_map_update_elem(bpf_map__fd(skel->maps.agents), &agent, &a, BPF_ANY);
-	return err ? -errno : 0;
+	if (err)
+		return -errno;
+	lsm_policy_changed(skel);
+	return 0;
+}
+
+/*
+ * After an agent's policy changed: the open verdict cache (lsm.bpf.c) keeps
+ * no verdict across an epoch. Called after the agents map update, so that a
+ * walk that reads the new epoch also reads the new agent.
+ */
+void lsm_policy_changed(struct lsm_bpf *skel)
+{
+	__atomic_add_fetch(&skel->bss->policy_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
 int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent)

@@ -38,6 +38,7 @@ void lsm_unload(struct lsm_bpf *skel);
  * identity, with their filter bits. Returns 0 or -errno (map full).
  */
 int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c);
+void lsm_policy_changed(struct lsm_bpf *skel);
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
 		  const struct policy *p);
 

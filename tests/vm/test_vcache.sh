@@ -1,0 +1,68 @@
+# The open verdict cache (bpf/lsm.bpf.c, "the open verdict cache"): an
+# allowed open, exec or executable mapping is remembered in the inode, and
+# whatever changes the path of an object it was judged on must make the
+# next one judge again. Each case uses a file until its verdict is cached,
+# changes its path, and uses it again under the new path, which the policy
+# denies.
+scratch
+mkdir -p $S/open/d $S/open/xd $S/open/md $S/closed $S/bind
+for f in d/f g k m w; do echo data >$S/open/$f; done
+cp $WT $S/open/xd/prog
+cp $WT $S/open/md/lib
+chmod -R a+rwX $S
+P=$S/vcache.json
+cat >$P <<J
+{"version": 1, "name": "vcache", "file": {"default": "allow", "rules": [
+ {"path": "$S/closed/", "deny": ["read", "write", "exec"]},
+ {"path": "$S/bind/", "deny": ["read"]}]}}
+J
+
+# rd NAME PATH: one open for reading, as NAME=RESULT (wr: for writing; ex
+# NAME ACTION ARGS: wtest's exec or mmap-exec)
+cat >$S/agent.sh <<EOF
+rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
+rd dir_first $S/open/d/f; rd dir_cached $S/open/d/f
+$WT do rename $S/open/d $S/closed/d >/dev/null
+rd dir_renamed $S/closed/d/f
+wr() { echo "\$1=\$($WT do write \$2 2>/dev/null)"; }
+wr write_first $S/open/w; wr write_cached $S/open/w
+$WT do rename $S/open/w $S/closed/w >/dev/null
+wr write_renamed $S/closed/w
+ex() { n=\$1; shift; echo "\$n=\$($WT do "\$@" 2>/dev/null)"; }
+ex exec_first exec $S/open/xd/prog ids; ex exec_cached exec $S/open/xd/prog ids
+$WT do rename $S/open/xd $S/closed/xd >/dev/null
+ex exec_renamed exec $S/closed/xd/prog ids
+ex map_first mmap-exec $S/open/md/lib; ex map_cached mmap-exec $S/open/md/lib
+$WT do rename $S/open/md $S/closed/md >/dev/null
+ex map_renamed mmap-exec $S/closed/md/lib
+rd file_first $S/open/g; rd file_cached $S/open/g
+$WT do rename $S/open/g $S/closed/g >/dev/null
+rd file_renamed $S/closed/g
+rd link_first $S/open/k; rd link_cached $S/open/k
+$WT do link $S/open/k $S/closed/k >/dev/null
+rd link_new_name $S/closed/k; rd link_old_name $S/open/k
+rd mount_first $S/open/m; rd mount_cached $S/open/m
+: >$S/ready
+while [ ! -e $S/go ]; do sleep 0.05; done
+rd mount_bound $S/bind/m; rd mount_old_name $S/open/m
+EOF
+# The bind mount is made from outside (an agent may not mount), while the
+# agent waits with the verdict of open/m cached.
+( i=0
+  while [ ! -e $S/ready ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+  mount --bind $S/open $S/bind && : >$S/go ) &
+OUT=$($W run --policy $P --events $S/events.jsonl -- sh $S/agent.sh)
+wait
+umount $S/bind 2>/dev/null
+for pair in dir_first=ok dir_cached=ok dir_renamed=EACCES write_first=ok write_cached=ok \
+	write_renamed=EACCES exec_first=ok exec_cached=ok exec_renamed=EACCES map_first=ok \
+	map_cached=ok map_renamed=EACCES file_first=ok file_cached=ok \
+	file_renamed=EACCES link_first=ok link_cached=ok link_new_name=EACCES link_old_name=ok \
+	mount_first=ok mount_cached=ok mount_bound=EACCES mount_old_name=ok; do
+	expect "vcache: ${pair%%=*}" "$pair" "$(echo "$OUT" | grep "^${pair%%=*}=")"
+done
+# Every denial above is reported, as without the cache.
+for p in closed/d/f closed/w closed/xd/prog closed/md/lib closed/g closed/k bind/m; do
+	expect "vcache: the denial of $p is an event" 1 \
+		"$(grep '"decision":"deny"' $S/events.jsonl | grep -c "\"path\":\"$S/$p\"")"
+done
