@@ -99,6 +99,7 @@ $(OUT)/tests/%.bpf.o: tests/bpf/%.bpf.c $(VMLINUX_H) | $(OUT)/tests
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+.SECONDARY: $(OUT)/bench/evgen.bpf.o $(OUT)/bench/floor.bpf.o
 
 $(APP_OBJS): $(SKELS)
 
@@ -182,7 +183,7 @@ demo: all
 # Benchmarks (tests/bench/, BENCHMARKS.md): not part of check, timing is not a test.
 BENCH_BINS := $(OUT)/bench/opbench $(OUT)/bench/nop $(OUT)/bench/landlock-run $(OUT)/bench/flood \
 	$(OUT)/bench/evbench $(OUT)/bench/loadbench $(OUT)/bench/evrate $(OUT)/bench/attachbench \
-	$(OUT)/bench/insncount.so
+	$(OUT)/bench/insncount.so $(OUT)/bench/floor-run
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
@@ -206,20 +207,26 @@ $(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o |
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(OUT)/user/lsm.o $(LDLIBS) -o $@
 
-# evrate: warden's event drain fed by a bench-only BPF program (evgen), not by denials.
-$(OUT)/bench/evgen.bpf.o: tests/bench/evgen.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)/bench
+# Bench-only BPF programs (never part of warden) and their skeletons.
+$(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
-$(OUT)/bench/evgen.skel.h: $(OUT)/bench/evgen.bpf.o
+$(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name evgen_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+# evrate: warden's event drain fed by a bench-only BPF program (evgen), not by denials.
 $(OUT)/bench/evrate: tests/bench/evrate.c $(OUT)/bench/evgen.skel.h $(CORE_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+# floor-run: the cost of a bare BPF LSM hook on open, beside Warden's.
+$(OUT)/bench/floor-run: tests/bench/floor-run.c $(OUT)/bench/floor.skel.h | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $(LDFLAGS) $< $(LDLIBS) -o $@
 
 # insncount: a QEMU TCG plugin that counts guest instructions between
 # opbench's markers; qemu resolves its qemu_plugin_* symbols at load.

@@ -14,6 +14,11 @@
  *
  * Operations (--ops, comma separated; default all):
  *   open    open(O_RDONLY) + close of each --open PATH (depth = components)
+ *   coldopen the same, each iteration on another file, PATH.0, PATH.1, ...
+ *           (made beforehand: --iters of them), after a rename of a file of
+ *           our own before each rep: no open finds its verdict in Warden's
+ *           cache (a rename anywhere voids it), so this is the cost of the
+ *           first open of a file, the path walk and all
  *   stat    stat() of each --open PATH
  *   exec    fork + execve(--exec PATH) + waitpid: the whole cost of a
  *           short-lived child, which is what an agent's shell pays
@@ -110,16 +115,24 @@ static int depth_of(const char *p)
 	return d;
 }
 
+/* Run before each rep, outside the measured time (NULL: nothing). */
+static int (*before_rep)(void);
+
 /* Run @fn for o->reps reps (one untimed warm-up first); print the median. */
 static int measure(const struct opts *o, const char *op, int depth, op_fn fn, void *ctx,
 		   long iters)
 {
 	double per[MAX_REPS];
-	int err;
+	int err = before_rep ? before_rep() : 0;
 
-	err = fn(ctx, iters / 10 + 1);	/* warm caches: dentries, sockets, pages */
+	if (!err)
+		err = fn(ctx, iters / 10 + 1);	/* warm caches: dentries, sockets, pages */
 	for (int r = 0; !err && r < o->reps; r++) {
-		double t0 = now_ns();
+		double t0;
+
+		if (before_rep && (err = before_rep()))
+			break;
+		t0 = now_ns();
 
 		if (o->mark)
 			mark_start();
@@ -155,6 +168,44 @@ static int op_open(void *ctx, long iters)
 		close(fd);
 	}
 	return 0;
+}
+
+/* coldopen: PATH.0 .. PATH.(iters - 1), one open each. */
+static int op_coldopen(void *ctx, long iters)
+{
+	char path[4096];
+
+	for (long i = 0; i < iters; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s.%ld", (const char *)ctx, i);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	return 0;
+}
+
+/* Rename a file of our own back and forth: moves the kernel's rename_lock sequence. */
+static const char *flip_path;
+
+static int flip(void)
+{
+	static int n;
+	char a[4096], b[4096];
+
+	snprintf(a, sizeof(a), "%s.flip%d", flip_path, n & 1);
+	snprintf(b, sizeof(b), "%s.flip%d", flip_path, !(n & 1));
+	if (n == 0) {
+		int fd = open(a, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	n++;
+	return rename(a, b) ? -errno : 0;
 }
 
 static int op_stat(void *ctx, long iters)
@@ -326,7 +377,7 @@ static void check_denied(const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr, "usage: opbench [--label L] [--reps N] [--iters N] [--exec PATH] "
-			"[--open PATH]... [--deny PATH] [--ops open,stat,exec,connect,sendto] [--port N] "
+			"[--open PATH]... [--deny PATH] [--ops open,coldopen,stat,exec,connect,sendto] [--port N] "
 			"[--mark]\n");
 	exit(2);
 }
@@ -390,6 +441,13 @@ int main(int argc, char **argv)
 		if (want(&o, "open"))
 			failed |= measure(&o, "open", depth_of(o.paths[i]), op_open,
 					  (void *)o.paths[i], o.iters) != 0;
+		if (want(&o, "coldopen")) {
+			flip_path = o.paths[0];
+			before_rep = flip;
+			failed |= measure(&o, "coldopen", depth_of(o.paths[i]), op_coldopen,
+					  (void *)o.paths[i], o.iters) != 0;
+			before_rep = NULL;
+		}
 		if (want(&o, "stat"))
 			failed |= measure(&o, "stat", depth_of(o.paths[i]), op_stat,
 					  (void *)o.paths[i], o.iters) != 0;

@@ -7,6 +7,7 @@
 #   warden-N     `warden run` with N file rules (genpolicy files N)
 #   landlock     landlock-run with the same 10 base rules
 #   warden-net   the 10,000 CIDR rule policy: connect and sendto only
+#   floor-*      (INSN=1 only) a bare BPF LSM program on file_open
 # then the event drain (flood, evrate), attach time (attachbench) and
 # policy install (loadbench).
 # ITERS and REPS (environment) size each measurement, ROUNDS repeats them;
@@ -39,6 +40,11 @@ for d in 4 8 16 30; do
 	mkdir -p $p && echo x >$p/f
 	opens="$opens --open $p/f"
 done
+# coldopen's files: PATH.0 .. PATH.(ITERS - 1) beside each of them.
+for f in $(echo $opens | sed 's/--open//g'); do
+	i=0
+	while [ $i -lt "$ITERS" ]; do echo x >$f.$i; i=$((i + 1)); done
+done
 # Denied in every scenario (no rule covers it, the default denies).
 echo secret >/home/agent/secret
 
@@ -58,6 +64,10 @@ scenario() {
 	case $1 in
 	none) bench none "$2" ;;
 	landlock) bench landlock "$2" $B/landlock-run --rules $P/landlock.rules -- ;;
+	# The floor: a BPF LSM program on file_open that does nothing, then one
+	# that only looks up the task's storage (tests/bench/floor.bpf.c).
+	floor-empty) bench floor-empty "$2" $B/floor-run -- ;;
+	floor-task) bench floor-task "$2" $B/floor-run --task-lookup -- ;;
 	warden-*)
 		t0=$(date +%s)
 		bench "$1" "$2" $W run --events /tmp/events-$1.jsonl --policy $P/files-${1#warden-}.json --
@@ -68,10 +78,11 @@ scenario() {
 # ROUNDS rounds, the order rotated each round, so that a slow spell of the
 # host (the VM is emulated on a shared machine) does not land on one
 # scenario only; the report takes the median over rounds.
-order="none warden-10 warden-1000 warden-100000 landlock"
+order=${ORDER:-"none warden-10 warden-1000 warden-100000 landlock"}
 MARK=
 if [ "${INSN:-0}" = 1 ]; then
 	MARK=--mark
+	[ -n "${ORDER:-}" ] || order="$order floor-empty floor-task"
 	for s in $order; do
 		scenario $s 1
 		# One vCPU counts everything it runs: let the freeing of the
