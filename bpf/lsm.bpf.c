@@ -1715,12 +1715,12 @@ int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int
 
 	if (ret)
 		return ret;
-	if (kern)
+	/* The socket's kind first: most are neither raw nor packet ones, and
+	 * then no agent lookup is needed. */
+	if (kern || (family != AF_PACKET && type != SOCK_RAW && type != SOCK_PACKET))
 		return 0;
 	agent = net_agent(&agent_id);
 	if (!agent || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_RAW))
-		return 0;
-	if (family != AF_PACKET && type != SOCK_RAW && type != SOCK_PACKET)
 		return 0;
 	return wd_net_event(agent_id, WD_NET_RAW << 16 | family, type << 16 | (protocol & 0xffff),
 			    0, 0);
