@@ -1106,6 +1106,7 @@ static __always_inline bool vcache_hit(struct file *file, struct vkey *k, __u32 
 {
 	struct vcache *c = bpf_inode_storage_get(&vcache, file->f_inode, 0, 0);
 	volatile struct vcache *v = c;
+	__u32 rename_seq, mount_seq;
 	__u64 ver;
 	bool same;
 
@@ -1119,11 +1120,14 @@ static __always_inline bool vcache_hit(struct file *file, struct vkey *k, __u32 
 	       v->key.dentry == k->dentry && v->key.parent == k->parent &&
 	       v->key.hash_len == k->hash_len && v->key.mnt == k->mnt &&
 	       v->key.root_mnt == k->root_mnt && v->key.root_dentry == k->root_dentry;
+	/* Every field of the entry is read before ver is read again. */
+	rename_seq = v->key.rename_seq;
+	mount_seq = v->key.mount_seq;
 	asm volatile("" ::: "memory");
 	if (!same || v->ver != ver)
 		goto miss;
 	vkey_seqs(k);
-	return v->key.rename_seq == k->rename_seq && v->key.mount_seq == k->mount_seq;
+	return rename_seq == k->rename_seq && mount_seq == k->mount_seq;
 miss:
 	vkey_seqs(k);
 	return false;
