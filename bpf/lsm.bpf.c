@@ -1219,20 +1219,12 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	vkey_of(file, task, t->agent, &k);
 	if (vcache_hit(file, &k, want, &entry))
 		return 0;
-	if (want & (1 << WD_RIGHT_READ)) {
-		ret = open_right(file, WD_RIGHT_READ);
-		if (ret < 0)
-			return ret;
-		silent |= ret;
-	}
-	if (want & (1 << WD_RIGHT_WRITE)) {
-		ret = open_right(file, WD_RIGHT_WRITE);
-		if (ret < 0)
-			return ret;
-		silent |= ret;
-	}
-	if (want & (1 << WD_RIGHT_EXEC)) {
-		ret = open_right(file, WD_RIGHT_EXEC);
+	/* Each right asked for, in the order of enum wd_right (read first). */
+#pragma unroll
+	for (__u32 right = 0; right < WD_RIGHT_COUNT; right++) {
+		if (!(want & (1 << right)))
+			continue;
+		ret = open_right(file, right);
 		if (ret < 0)
 			return ret;
 		silent |= ret;
