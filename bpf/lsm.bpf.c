@@ -121,6 +121,7 @@ struct match {
 	__u32 left;		/* components to match: left - 1 .. 0 */
 	__u32 mark_level;	/* remember the node reached after this many */
 	struct wd_node_key marked;	/* that node, if reached (mark_hit) */
+	__u32 matched;		/* components matched, root side first */
 	bool mark_hit;
 	bool all;		/* every component matched a node */
 };
@@ -160,6 +161,8 @@ struct scratch {
 	struct emit e;
 	struct mounts mo;
 	__u64 launder;				/* see scalar() */
+	__u32 dir_rights;	/* file_rights(): children_rights() of every right judged */
+	__u32 dir_node;		/* and the node the directory is, if any (children_rights()) */
 	struct wd_event ev;
 	char data[WD_EV_DATA];			/* path, then exe */
 };
@@ -513,6 +516,7 @@ static long match_step(__u32 i, void *arg)
 		return 1;
 	if (!wd_child(m->id, m->left - 1 - i))
 		return 1;
+	m->matched = i + 1;
 	if (i + 1 == m->mark_level) {
 		m->marked = m->key;
 		m->mark_hit = true;
@@ -543,6 +547,7 @@ __noinline int wd_descend(__u32 parent, __u32 len, __u64 hash, __u32 depth, __u3
 	s->m.key = key;
 	s->m.id = start->id;
 	s->m.left = depth;
+	s->m.matched = 0;
 	s->m.all = depth == 0;
 	s->m.mark_level = mark_level;
 	s->m.mark_hit = mark_level == 0;
@@ -783,6 +788,38 @@ static __always_inline bool is_fileless(struct dentry *dentry, bool internal)
 }
 
 /*
+ * What every other entry of the judged object's directory would be allowed
+ * with no event, judged as the object was (1 << WD_RIGHT_*; 0: unknown).
+ * Known when the descent by name stopped at or above that directory, at
+ * @node, the object itself not being a node: each entry's verdict is then
+ * @node's subtree verdict, the same walk up, the same identities met on
+ * the way, unless the directory is @node itself and the entry one of its
+ * children by name (s->dir_node is then @node's id, for dir_serves() to
+ * look the name up; else 0). Not known when the object itself is a rule
+ * object (what its directory's chain holds was then not looked at) or when
+ * an identity other than the names' decided (@by_id). An entry that is a
+ * rule object itself is checked where this is used (dir_serves()); writes
+ * on the protected file systems, in dir_put().
+ */
+static __always_inline __u32 children_rights(struct scratch *s, struct wd_node *node, __u32 depth,
+					     bool by_id)
+{
+	__u32 rights;
+
+	if (depth < 2 || s->m.matched >= depth || by_id)
+		return 0;
+	if (s->w.id_key.len != ~0u && s->w.id_depth == 0)
+		return 0;
+	rights = node->subtree_allow;
+#pragma unroll
+	for (__u32 r = 0; r < WD_RIGHT_COUNT; r++)
+		if (node->subtree[r].audit)
+			rights &= ~(1u << r);
+	s->dir_node = s->m.matched + 1 == depth ? node->id : 0;
+	return rights;
+}
+
+/*
  * Judge the right in @how (low byte; JUDGE_* flags above it) on the object
  * at (@dentry, @vfsmnt) for the current task. Returns 0 or -EACCES (-EPERM
  * for protections); with JUDGE_QUIET, the mask of allowed rights (plus
@@ -874,8 +911,13 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 				mask &= allowed_mask(node, all) | MASK_NODE;
 			}
 		}
-		if (!deny && !audit && !(how & JUDGE_QUIET))
-			return how & JUDGE_SAY_SILENT ? 1 : 0;
+		if (!deny && !audit && !(how & JUDGE_QUIET)) {
+			if (!(how & JUDGE_SAY_SILENT))
+				return 0;
+			/* by_id is false: node is still the one the names reached */
+			s->dir_rights &= children_rights(s, node, depth, by_id);
+			return 1;
+		}
 	}
 	if (how & JUDGE_QUIET)
 		return mask;
@@ -1040,7 +1082,8 @@ struct vkey {
 struct vcache {
 	__u64 ver;		/* odd while a writer fills the entry */
 	__u32 rights;		/* 1 << WD_RIGHT_*: allowed with no event */
-	__u32 pad;
+	__u32 node;		/* dcache: the policy node this directory is, whose
+				 * children are looked up by name; 0: none */
 	struct vkey key;
 };
 
@@ -1050,6 +1093,18 @@ struct {
 	__type(key, int);
 	__type(value, struct vcache);
 } vcache SEC(".maps");
+
+/*
+ * A directory's entry: what any entry in it is allowed with no event (see
+ * children_rights()), on the directory's own key. A first open there needs
+ * no walk (dir_serves()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vcache);
+} dcache SEC(".maps");
 
 /* A seqlock's sequence; odd (never cached) when it cannot be read. */
 static __always_inline __u32 seq_of(const void *lock)
@@ -1067,6 +1122,13 @@ static __always_inline bool one_name(struct inode *inode)
 	return inode->__i_nlink == 1 || (inode->i_mode & S_IFMT) == S_IFDIR;
 }
 
+/* A dentry's name: d_name's hash and length. */
+static __always_inline __u64 name_of(struct dentry *d)
+{
+	/* hash and len apart: BTF resolves hash_len's union to the smaller member */
+	return (__u64)d->d_name.len << 32 | d->d_name.hash;
+}
+
 /* @k for an open of @file by @task of @agent, but for the sequences. */
 static __always_inline void vkey_of(struct file *file, struct task_struct *task, __u32 agent,
 				    struct vkey *k)
@@ -1078,8 +1140,7 @@ static __always_inline void vkey_of(struct file *file, struct task_struct *task,
 	k->agent = agent;
 	k->dentry = (__u64)dentry;
 	k->parent = (__u64)dentry->d_parent;
-	/* hash and len apart: BTF resolves hash_len's union to the smaller member */
-	k->hash_len = (__u64)dentry->d_name.len << 32 | dentry->d_name.hash;
+	k->hash_len = name_of(dentry);
 	k->mnt = (__u64)file->f_path.mnt;
 	k->root_mnt = (__u64)fs->root.mnt;
 	k->root_dentry = (__u64)fs->root.dentry;
@@ -1155,19 +1216,18 @@ static __always_inline bool vkey_storable(struct file *file, struct task_struct 
 }
 
 /*
- * Keep @rights (judged allowed, silently, on key @k) for @file, in its
- * entry @c (NULL: none yet, made here). One writer at a time (compare-and-
- * swap on ver); a reader that sees ver move walks instead of trusting a
+ * Keep @rights (judged allowed, silently, on key @k) for @inode in @map, in
+ * its entry @c (NULL: none yet, made here). One writer at a time (compare-
+ * and-swap on ver); a reader that sees ver move walks instead of trusting a
  * half-written entry.
  */
-static __always_inline void vcache_put(struct file *file, struct vcache *c, const struct vkey *k,
-				       __u32 rights)
+static __always_inline void entry_put(void *map, struct inode *inode, struct vcache *c,
+				      const struct vkey *k, __u32 rights, __u32 node)
 {
 	__u64 ver;
 
 	if (!c)
-		c = bpf_inode_storage_get(&vcache, file->f_inode, 0,
-					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		c = bpf_inode_storage_get(map, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c)
 		return;
 	ver = c->ver;
@@ -1177,10 +1237,105 @@ static __always_inline void vcache_put(struct file *file, struct vcache *c, cons
 		c->rights = 0;
 		c->key = *k;
 	}
+	c->node = node;		/* the same key, the same node */
 	c->rights |= rights;
 	asm volatile("" ::: "memory");
 	__sync_fetch_and_add(&c->ver, 1);
+}
+
+static __always_inline void vcache_put(struct file *file, struct vcache *c, const struct vkey *k,
+				       __u32 rights)
+{
+	entry_put(&vcache, file->f_inode, c, k, rights, 0);
 	count(WD_CNT_VCACHE_FILL);
+}
+
+/*
+ * @file's directory, when it is on @file's mount: @file is not the root of
+ * its mount. Its key is @file's (the sequences read) with the directory's
+ * dentry, parent and name (dir_key()).
+ */
+static __always_inline struct dentry *dir_of(struct file *file)
+{
+	if (file->f_path.dentry == file->f_path.mnt->mnt_root)
+		return NULL;
+	return file->f_path.dentry->d_parent;
+}
+
+/*
+ * A first open of @file, served from its directory's entry: allowed with no
+ * event when the entry holds every right in @want on the very key (the
+ * sequences included) and @file is no rule object (the filter of the
+ * policy's identities says so; it has no false negatives) with a single
+ * name (a deleted file is a fileless exec, a hard link may be an identity).
+ * Both on the dentry's inode, as the walk looks at them (on overlayfs,
+ * f_inode is the real file's).
+ */
+static __always_inline bool dir_serves(struct file *file, const struct vkey *k, __u32 want)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct inode *inode = dentry->d_inode;
+	volatile struct vcache *v;
+	struct scratch *s;
+	struct dentry *dir;
+	struct vcache *c;
+	__u32 node;
+	__u64 ver;
+	bool same;
+
+	if (!inode || !one_name(inode) || (inode->i_mode & S_IFMT) == S_IFDIR)
+		return false;
+	if (maybe_rule_object(inode->i_ino, inode->i_sb->s_dev))
+		return false;
+	dir = dir_of(file);
+	if (!dir)
+		return false;
+	c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
+	v = c;
+	if (!c)
+		return false;
+	ver = v->ver;
+	if ((ver & 1) || (v->rights & want) != want)
+		return false;
+	same = v->key.agent == k->agent && v->key.epoch == k->epoch &&
+	       v->key.dentry == (__u64)dir && v->key.parent == (__u64)dir->d_parent &&
+	       v->key.hash_len == name_of(dir) && v->key.mnt == k->mnt &&
+	       v->key.root_mnt == k->root_mnt && v->key.root_dentry == k->root_dentry &&
+	       v->key.rename_seq == k->rename_seq && v->key.mount_seq == k->mount_seq;
+	node = v->node;
+	asm volatile("" ::: "memory");
+	if (!same || v->ver != ver)
+		return false;
+	if (!node)
+		return true;
+	/* The directory is a node: a child of it by this name has rules of its own. */
+	s = scratch_get();
+	if (!s)
+		return false;
+	s->comp_name[0] = dentry->d_name.name;
+	s->comp_len[0] = dentry->d_name.len;
+	return !wd_child(node, 0);
+}
+
+/*
+ * Keep @rights as what any entry of @file's directory gets (children_rights()).
+ * @k, @file's key, becomes the directory's. On the file systems whose writes
+ * are protections (special_fs(): cgroups, bpffs) only reads and execs: a
+ * write there is judged each time, by special_fs().
+ */
+static __always_inline void dir_put(struct file *file, struct vkey *k, __u32 rights, __u32 node)
+{
+	struct dentry *dir = dir_of(file);
+	unsigned long magic = file->f_inode->i_sb->s_magic;
+
+	if (!dir)
+		return;
+	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC || magic == BPF_FS_MAGIC)
+		rights &= 1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC;
+	k->dentry = (__u64)dir;
+	k->parent = (__u64)dir->d_parent;
+	k->hash_len = name_of(dir);
+	entry_put(&dcache, dir->d_inode, NULL, k, rights, node);
 }
 
 /* ---- hooks: read and write --------------------------------------------- */
@@ -1207,6 +1362,7 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	__u32 silent = 0;
 	struct task_struct *task;
 	struct vcache *entry;
+	struct scratch *s;
 	struct wd_task *t;
 	struct vkey k;
 	int ret;
@@ -1219,6 +1375,14 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	vkey_of(file, task, t->agent, &k);
 	if (vcache_hit(file, &k, want, &entry))
 		return 0;
+	if (dir_serves(file, &k, want)) {
+		count(WD_CNT_DCACHE_SERVED);
+		return 0;
+	}
+	s = scratch_get();
+	if (!s)
+		return -EACCES;
+	s->dir_rights = ~0u;	/* each silent allow below narrows it */
 	/* Each right asked for, in the order of enum wd_right (read first). */
 #pragma unroll
 	for (__u32 right = 0; right < WD_RIGHT_COUNT; right++) {
@@ -1234,8 +1398,13 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	 * mount change during the walk leaves the kernel's sequence ahead of
 	 * them, so this entry never serves an open.
 	 */
-	if (silent && vkey_storable(file, task, &k))
+	if (silent && vkey_storable(file, task, &k)) {
 		vcache_put(file, entry, &k, silent);
+		/* Every right judged was a silent allow, each one's children_rights() set. */
+		s = scratch_get();
+		if (s && silent == want && s->dir_rights && s->dir_rights != ~0u)
+			dir_put(file, &k, s->dir_rights, s->dir_node);
+	}
 	return 0;
 }
 

@@ -298,8 +298,9 @@ enum wd_counter {
 	WD_CNT_WALK_FAIL = 1,	/* accesses denied because the path walk failed */
 	WD_CNT_TRACK_FAIL = 2,	/* forks refused: child could not be tracked */
 	WD_CNT_RATE_LIMITED = 3,	/* events not sent: over the agent's rate limit */
-	WD_CNT_VCACHE_FILL = 4,	/* open verdicts put in the cache (each one a full walk) */
-	WD_CNT_MAX = 5,
+	WD_CNT_VCACHE_FILL = 4,	/* open verdicts put in the cache */
+	WD_CNT_DCACHE_SERVED = 5,	/* first opens allowed by their directory's entry, no walk */
+	WD_CNT_MAX = 6,
 };
 
 /*

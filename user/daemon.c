@@ -1629,6 +1629,7 @@ static void status_json(struct daemon *d, cJSON *root)
 	cJSON_AddNumberToObject(c, "walk_failed", lsm_counter(d->skel, WD_CNT_WALK_FAIL));
 	cJSON_AddNumberToObject(c, "track_failed", lsm_counter(d->skel, WD_CNT_TRACK_FAIL));
 	cJSON_AddNumberToObject(c, "vcache_filled", lsm_counter(d->skel, WD_CNT_VCACHE_FILL));
+	cJSON_AddNumberToObject(c, "dircache_served", lsm_counter(d->skel, WD_CNT_DCACHE_SERVED));
 	cJSON_AddNumberToObject(c, "reloads", d->reloads);
 	cJSON_AddNumberToObject(c, "reload_failures", d->reload_failures);
 }

@@ -15,6 +15,10 @@ EV=$S/events.jsonl
 # events file small enough to grep under TCG.
 cat >$S/bin/agent <<EOF
 #!/bin/sh
+if [ "\$1" = many ]; then	# read each file of $S/many once
+	for f in $S/many/*; do read x <\$f; done
+	exit 0
+fi
 while :; do
 	if read x <$S/secret/key 2>/dev/null; then echo "S ok"; else echo "S no"; fi
 	if read x <$S/other/x 2>/dev/null; then echo "O ok"; else echo "O no"; fi
@@ -138,6 +142,20 @@ if [ -n "$C0" ] && [ $((R1 - R0)) -ge 10 ] && [ $((C1 - C0)) -lt $(((R1 - R0) / 
 	ok "daemon: allowed reads of the same file are judged once, then served from the verdict cache"
 else
 	fail "daemon: verdict cache: $((R1 - R0)) reads of the other file, $((C1 - C0)) verdicts put in the cache (status: '$C0' '$C1')"
+fi
+# Its directory's entry: of 40 files read once each in a directory that no
+# rule names, the first is walked, the others are served from the entry.
+mkdir $S/many
+_i=0
+while [ $_i -lt 40 ]; do echo x >$S/many/f$_i; _i=$((_i + 1)); done
+served() { st | sed -n 's/.*"dircache_served":\([0-9]*\).*/\1/p'; }
+D0=$(served)
+$S/bin/agent many
+D1=$(served)
+if [ -n "$D0" ] && [ $((D1 - D0)) -ge 30 ]; then
+	ok "daemon: first reads in a directory no rule names are served from its entry"
+else
+	fail "daemon: directory entry: $((D1 - D0)) of 40 first reads served (status: '$D0' '$D1')"
 fi
 
 # A bad file keeps v2 in force.

@@ -66,3 +66,62 @@ for p in closed/d/f closed/w closed/xd/prog closed/md/lib closed/g closed/k bind
 	expect "vcache: the denial of $p is an event" 1 \
 		"$(grep '"decision":"deny"' $S/events.jsonl | grep -c "\"path\":\"$S/$p\"")"
 done
+
+# The directory's entry: a first open in a directory whose verdict for any
+# entry is known (no rule names anything in it) needs no walk. What must
+# still be judged on its own: a rule object moved there (by identity), a
+# name the policy has a rule for (n/later, made by the agent after the
+# policy was loaded, has no identity: its name alone decides), an audited directory's every open, an audited right after
+# a silent one, and a write on the cgroup file system (a protection,
+# whatever the policy says).
+mkdir -p $S/open/s $S/open/n $S/moved $S/aud/x $S/audx/y
+for f in s/a s/b s/c n/a n/deny; do echo data >$S/open/$f; done
+for f in a b c; do echo data >$S/aud/x/$f; done
+echo data >$S/audx/y/a
+cp $WT $S/audx/y/prog
+echo secret >$S/moved/secret
+chmod -R a+rwX $S
+P2=$S/vcache-dir.json
+cat >$P2 <<J
+{"version": 1, "name": "vcache-dir", "file": {"default": "allow", "rules": [
+ {"path": "$S/moved/secret", "deny": ["read"]},
+ {"path": "$S/open/n/deny", "deny": ["read"]},
+ {"path": "$S/open/n/later", "deny": ["read"]},
+ {"path": "$S/aud/", "allow": ["read"], "audit": true},
+ {"path": "$S/audx/", "allow": ["exec"], "audit": true}]}}
+J
+cat >$S/agent2.sh <<EOF
+rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
+rd sib_a $S/open/s/a; rd sib_b $S/open/s/b; rd named_sibling_first $S/open/n/a
+echo data >$S/open/n/later; rd named_later $S/open/n/later
+: >$S/ready2
+while [ ! -e $S/go2 ]; do sleep 0.05; done
+rd sib_c $S/open/s/c; rd moved_rule_object $S/open/s/secret
+rd named_sibling_rule $S/open/n/deny
+rd audx_read $S/audx/y/a
+echo "audx_exec=\$($WT do exec $S/audx/y/prog ids >/dev/null 2>&1 && echo ok)"
+rd audited_a $S/aud/x/a; rd audited_b $S/aud/x/b; rd audited_c $S/aud/x/c
+rd cgroup_read /sys/fs/cgroup/cgroup.controllers
+echo "cgroup_write=\$($WT do cgroup-move /sys/fs/cgroup 2>/dev/null)"
+EOF
+# The secret is moved in from outside (the policy's identity of it was
+# taken when warden run compiled it), while the agent waits with its
+# directory's entry made.
+( i=0
+  while [ ! -e $S/ready2 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+  mv $S/moved/secret $S/open/s/secret && : >$S/go2 ) &
+OUT=$($W run --policy $P2 --events $S/events2.jsonl -- sh $S/agent2.sh)
+wait
+for pair in sib_a=ok sib_b=ok sib_c=ok moved_rule_object=EACCES named_sibling_first=ok \
+	named_sibling_rule=EACCES named_later=EACCES audx_read=ok audx_exec=ok audited_a=ok audited_b=ok audited_c=ok cgroup_read=ok \
+	cgroup_write=EPERM; do
+	expect "vcache, directory: ${pair%%=*}" "$pair" "$(echo "$OUT" | grep "^${pair%%=*}=")"
+done
+expect "vcache, directory: the moved rule object's denial is an event" 1 \
+	"$(grep '"decision":"deny"' $S/events2.jsonl | grep -c "\"path\":\"$S/open/s/secret\"")"
+expect "vcache, directory: each audited open is an event" 3 \
+	"$(grep -c "\"path\":\"$S/aud/x/[abc]\"" $S/events2.jsonl)"
+expect_match "vcache, directory: the audited exec after a silent read is an event" '^[1-9]' \
+	"$(grep -c "\"path\":\"$S/audx/y/prog\"" $S/events2.jsonl)"
+expect "vcache, directory: the cgroup write is a tamper event" 1 \
+	"$(grep '"event":"tamper"' $S/events2.jsonl | grep -c '"action":"cgroup"')"
