@@ -18,7 +18,11 @@
  *           (made beforehand: --iters of them), after a rename of a file of
  *           our own before each rep: no open finds its verdict in Warden's
  *           cache (a rename anywhere voids it), so this is the cost of the
- *           first open of a file, the path walk and all
+ *           first open of a file; all but the first of a rep find their
+ *           directory's verdict
+ *  walkopen the same, each file in a directory of its own: DIR.w0/NAME,
+ *           DIR.w1/NAME, ... for --open PATH = DIR/NAME (depth 3 and more),
+ *           so every open is the first in its directory: the whole walk
  *   stat    stat() of each --open PATH
  *   exec    fork + execve(--exec PATH) + waitpid: the whole cost of a
  *           short-lived child, which is what an agent's shell pays
@@ -180,6 +184,24 @@ static int op_coldopen(void *ctx, long iters)
 
 		snprintf(path, sizeof(path), "%s.%ld", (const char *)ctx, i);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	return 0;
+}
+
+/* walkopen: DIR.w0/NAME .. DIR.w(iters - 1)/NAME for PATH = DIR/NAME, one open each. */
+static int op_walkopen(void *ctx, long iters)
+{
+	const char *path = ctx, *slash = strrchr(path, '/');
+	char p[4096];
+
+	for (long i = 0; i < iters; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%.*s.w%ld%s", (int)(slash - path), path, i, slash);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		close(fd);
@@ -377,7 +399,7 @@ static void check_denied(const struct opts *o)
 static void usage(void)
 {
 	fprintf(stderr, "usage: opbench [--label L] [--reps N] [--iters N] [--exec PATH] "
-			"[--open PATH]... [--deny PATH] [--ops open,coldopen,stat,exec,connect,sendto] [--port N] "
+			"[--open PATH]... [--deny PATH] [--ops open,coldopen,walkopen,stat,exec,connect,sendto] [--port N] "
 			"[--mark]\n");
 	exit(2);
 }
@@ -445,6 +467,13 @@ int main(int argc, char **argv)
 			flip_path = o.paths[0];
 			before_rep = flip;
 			failed |= measure(&o, "coldopen", depth_of(o.paths[i]), op_coldopen,
+					  (void *)o.paths[i], o.iters) != 0;
+			before_rep = NULL;
+		}
+		if (want(&o, "walkopen") && depth_of(o.paths[i]) >= 3) {
+			flip_path = o.paths[0];
+			before_rep = flip;
+			failed |= measure(&o, "walkopen", depth_of(o.paths[i]), op_walkopen,
 					  (void *)o.paths[i], o.iters) != 0;
 			before_rep = NULL;
 		}

@@ -40,10 +40,17 @@ for d in 4 8 16 30; do
 	mkdir -p $p && echo x >$p/f
 	opens="$opens --open $p/f"
 done
-# coldopen's files: PATH.0 .. PATH.(ITERS - 1) beside each of them.
+# coldopen's files: PATH.0 .. PATH.(ITERS - 1) beside each of them;
+# walkopen's: DIR.w0/NAME .. for each PATH = DIR/NAME but /tmp/f.
 for f in $(echo $opens | sed 's/--open//g'); do
 	i=0
 	while [ $i -lt "$ITERS" ]; do echo x >$f.$i; i=$((i + 1)); done
+	[ $f = /tmp/f ] && continue
+	i=0
+	while [ $i -lt "$ITERS" ]; do
+		mkdir -p ${f%/*}.w$i && echo x >${f%/*}.w$i/${f##*/}
+		i=$((i + 1))
+	done
 done
 # Denied in every scenario (no rule covers it, the default denies).
 echo secret >/home/agent/secret
