@@ -867,6 +867,7 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 	} else if (w->done && w->internal) {
 		if (how & JUDGE_QUIET)
 			return (1 << WD_RIGHT_COUNT) - 1;
+		s->dir_rights = 0;	/* no path: nothing said about a directory */
 		return how & JUDGE_SAY_SILENT ? 1 : 0;
 	} else if (!w->done || w->foreign) {
 		if (how & JUDGE_SKIP_FOREIGN && w->done)
@@ -1326,7 +1327,7 @@ static __always_inline bool dir_serves(struct file *file, const struct vkey *k, 
 static __always_inline void dir_put(struct file *file, struct vkey *k, __u32 rights, __u32 node)
 {
 	struct dentry *dir = dir_of(file);
-	unsigned long magic = file->f_inode->i_sb->s_magic;
+	unsigned long magic = file->f_path.dentry->d_sb->s_magic;	/* as special_fs() */
 
 	if (!dir)
 		return;
