@@ -1060,6 +1060,9 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
  * cache. If either sequence cannot be read, nothing is cached.
  */
 extern const void rename_lock __ksym __weak;
+
+/* 0: neither cache is read or filled (WARDEN_VERDICT_CACHE=off, lsm_open_configure()). */
+const volatile __u8 verdict_cache = 1;
 extern const void mount_lock __ksym __weak;
 
 /* Bumped by userspace after it changes any agent's policy (lsm_policy_changed). */
@@ -1372,6 +1375,8 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	t = task_mark(task);
 	if (!want || !t)
 		return 0;
+	if (!verdict_cache)
+		goto judge;
 	/* The key (the epoch and sequences with it) before the walk it guards. */
 	vkey_of(file, task, t->agent, &k);
 	if (vcache_hit(file, &k, want, &entry))
@@ -1380,6 +1385,7 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 		count(WD_CNT_DCACHE_SERVED);
 		return 0;
 	}
+judge:
 	s = scratch_get();
 	if (!s)
 		return -EACCES;
@@ -1399,7 +1405,7 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	 * mount change during the walk leaves the kernel's sequence ahead of
 	 * them, so this entry never serves an open.
 	 */
-	if (silent && vkey_storable(file, task, &k)) {
+	if (verdict_cache && silent && vkey_storable(file, task, &k)) {
 		vcache_put(file, entry, &k, silent);
 		/* Every right judged was a silent allow, each one's children_rights() set. */
 		s = scratch_get();

@@ -93,6 +93,23 @@ void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst)
 	*burst = *per_cpu;
 }
 
+/*
+ * WARDEN_VERDICT_CACHE=off: every open, exec and mapping is judged by the
+ * whole walk; neither the files' nor the directories' verdicts are kept.
+ * A way around the caches, should one ever be suspected, that needs no new
+ * build; decisions and events are the same either way.
+ */
+static bool verdict_cache_wanted(void)
+{
+	const char *v = getenv("WARDEN_VERDICT_CACHE");
+
+	if (v && !strcmp(v, "off")) {
+		pr_warn("WARDEN_VERDICT_CACHE=off: the open verdict caches are not used\n");
+		return false;
+	}
+	return true;
+}
+
 static int lsm_open_configure(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o,
 			      struct sbuf *why)
 {
@@ -108,6 +125,7 @@ static int lsm_open_configure(struct lsm_bpf **out, size_t nodes, const struct l
 	rate_per_cpu(o->rate, (uint64_t *)&skel->rodata->rate_per_cpu,
 		     (uint64_t *)&skel->rodata->rate_burst);
 	skel->rodata->proc_events = o->process_events;
+	skel->rodata->verdict_cache = verdict_cache_wanted();
 	err = o->ringbuf_bytes ? bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes) : 0;
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nodes, nodes ? nodes : 1);

@@ -349,3 +349,25 @@ expect "daemon: nothing of the daemon is left in the warden cgroup" "" "$(find /
 kill $AGP 2>/dev/null
 wait $AGP 2>/dev/null
 rmdir /sys/fs/cgroup/wtest-daemon /sys/fs/cgroup/wtest-att 2>/dev/null
+
+# WARDEN_VERDICT_CACHE=off: the same decisions, and no verdict kept, of a
+# file or of a directory.
+v2 | put agent.json
+export WARDEN_VERDICT_CACHE=off
+if daemon_start $S/d3.log; then ok "daemon: starts with the verdict caches off"; else fail "daemon: caches off: $(cat $S/d3.log)"; fi
+unset WARDEN_VERDICT_CACHE
+expect "daemon: says the caches are off" 1 "$(grep -c 'WARDEN_VERDICT_CACHE=off: the open verdict caches are not used' $S/d3.log)"
+$S/bin/agent >$S/loop3.log 2>/dev/null &
+AGP=$!
+$S/bin/agent many
+_i=0
+while [ "$(grep -c . $S/loop3.log)" -lt 20 ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+kill $AGP 2>/dev/null
+wait $AGP 2>/dev/null
+expect "daemon, caches off: the secret is denied" "S no all" "$(only 'S no' "$(grep '^S' $S/loop3.log)")"
+expect "daemon, caches off: the other file is read" "O ok all" "$(only 'O ok' "$(grep '^O' $S/loop3.log)")"
+ST=$(st)
+expect_match "daemon, caches off: no verdict kept" '"vcache_filled":0,"dircache_served":0' "$ST"
+kill -TERM $DP
+wait $DP
+$W daemon --reset 2>/dev/null
