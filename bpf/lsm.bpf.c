@@ -755,22 +755,22 @@ static __always_inline int outside_instance(struct task_struct *target, __u32 wh
 
 /* ---- file rights ------------------------------------------------------- */
 
+/* The file systems whose writes are protections: the tamper kind, or 0. */
+static __always_inline __u32 protected_fs(unsigned long magic)
+{
+	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC)
+		return WD_TAMPER_CGROUP;
+	if (magic == BPF_FS_MAGIC)
+		return WD_TAMPER_BPFFS;
+	return 0;
+}
+
 static __always_inline bool special_fs(struct dentry *d, __u32 right, __u32 *what)
 {
-	unsigned long magic;
-
 	if (right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
 		return false;
-	magic = BPF_CORE_READ(d, d_sb, s_magic);
-	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) {
-		*what = WD_TAMPER_CGROUP;
-		return true;
-	}
-	if (magic == BPF_FS_MAGIC) {
-		*what = WD_TAMPER_BPFFS;
-		return true;
-	}
-	return false;
+	*what = protected_fs(BPF_CORE_READ(d, d_sb, s_magic));
+	return *what != 0;
 }
 
 /* Rights a node's verdicts allow (precomputed: no branches for the verifier), plus MASK_NODE. */
@@ -1330,11 +1330,10 @@ static __always_inline bool dir_serves(struct file *file, const struct vkey *k, 
 static __always_inline void dir_put(struct file *file, struct vkey *k, __u32 rights, __u32 node)
 {
 	struct dentry *dir = dir_of(file);
-	unsigned long magic = file->f_path.dentry->d_sb->s_magic;	/* as special_fs() */
 
 	if (!dir)
 		return;
-	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC || magic == BPF_FS_MAGIC)
+	if (protected_fs(file->f_path.dentry->d_sb->s_magic))	/* the sb special_fs() reads */
 		rights &= 1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC;
 	k->dentry = (__u64)dir;
 	k->parent = (__u64)dir->d_parent;
