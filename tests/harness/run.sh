@@ -154,6 +154,17 @@ else
 	echo "ok - dynamically linked program from build/ runs # SKIP $dyn is not dynamic"
 fi
 
+# 9. Single-threaded TCG unless WARDEN_VM_TCG=multi (tools/vmtest says why),
+# and a wrong value is refused before anything boots.
+vm tcg -v -- true
+if [[ $(rc tcg) == 0 ]] && grep -q 'running: .*-accel tcg.,thread=single ' "$out/tcg.err"; then
+	result "qemu runs single-threaded TCG by default" tcg 1
+else
+	result "qemu runs single-threaded TCG by default" tcg 0 "rc $(rc tcg), no thread=single in qemu's command"
+fi
+WARDEN_VM_TCG=many vm badtcg -- true
+expect "WARDEN_VM_TCG=many is refused" badtcg 125 "WARDEN_VM_TCG must be 'single' or 'multi'"
+
 # 4, collected.
 wait "$bg"
 echo $? >"$out/hang.rc"
