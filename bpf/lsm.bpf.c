@@ -98,7 +98,16 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* The fields of a dentry a walk step reads (read_dentry()). */
+struct dentry_fields {
+	struct dentry *parent;
+	__u64 hash_len;		/* d_name: hash in the low, length in the high half */
+	const unsigned char *name;
+	struct inode *inode;
+};
+
 struct walk {
+	struct dentry_fields f;	/* walk_step(): the dentry read (here, not on the stack) */
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
 	struct dentry *root_dentry;
@@ -163,6 +172,8 @@ struct scratch {
 	__u64 launder;				/* see scalar() */
 	__u32 dir_rights;	/* file_rights(): children_rights() of every right judged */
 	__u32 dir_node;		/* and the node the directory is, if any (children_rights()) */
+	__u32 dir_up;		/* and how many levels above the directory the same holds */
+	__u32 pad;
 	struct wd_event ev;
 	char data[WD_EV_DATA];			/* path, then exe */
 };
@@ -220,13 +231,6 @@ static __always_inline struct wd_task *current_mark(void)
  * offsets below are the kernel's, the checks fold to constants at load)
  * that they still do; a kernel laid out otherwise is read field by field.
  */
-struct dentry_fields {
-	struct dentry *parent;
-	__u64 hash_len;		/* d_name: hash in the low, length in the high half */
-	const unsigned char *name;
-	struct inode *inode;
-};
-
 static __always_inline int read_dentry(struct dentry *d, struct dentry_fields *f)
 {
 	const __u32 at = bpf_core_field_offset(struct dentry, d_parent);
@@ -333,7 +337,7 @@ static __always_inline void identity_check(struct walk *w, struct inode *inode)
 static long walk_step(__u32 i, void *arg)
 {
 	struct scratch *s = scratch_get();
-	struct dentry_fields f;
+	struct dentry_fields *f;
 	struct vfsmount *vfsmnt;
 	struct mount *mnt, *up;
 	struct dentry *d;
@@ -345,9 +349,10 @@ static long walk_step(__u32 i, void *arg)
 	w = &s->w;
 	d = w->dentry;
 	vfsmnt = w->vfsmnt;
-	if (read_dentry(d, &f))
+	f = &w->f;
+	if (read_dentry(d, f))
 		return 1;	/* unreadable: w->done stays false, the walk fails closed */
-	identity_check(w, f.inode);
+	identity_check(w, f->inode);
 	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = true;
 		return 1;
@@ -367,7 +372,7 @@ static long walk_step(__u32 i, void *arg)
 		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
-	if (f.parent == d) {
+	if (f->parent == d) {
 		/* Top of a dentry tree that is not a mount root: disconnected
 		 * (open_by_handle_at) or not under this mount. */
 		w->done = true;
@@ -377,10 +382,10 @@ static long walk_step(__u32 i, void *arg)
 	if (w->depth >= WD_WALK_MAX)
 		return 1;
 	at = w->depth & (WD_WALK_MAX - 1);
-	s->comp_name[at] = f.name;
-	s->comp_len[at] = f.hash_len >> 32;
+	s->comp_name[at] = f->name;
+	s->comp_len[at] = f->hash_len >> 32;
 	w->depth++;
-	w->dentry = f.parent;
+	w->dentry = f->parent;
 	return 0;
 }
 
@@ -795,10 +800,13 @@ static __always_inline bool is_fileless(struct dentry *dentry, bool internal)
  * @node's subtree verdict, the same walk up, the same identities met on
  * the way, unless the directory is @node itself and the entry one of its
  * children by name (s->dir_node is then @node's id, for dir_serves() to
- * look the name up; else 0). Not known when the object itself is a rule
- * object (what its directory's chain holds was then not looked at) or when
- * an identity other than the names' decided (@by_id). An entry that is a
- * rule object itself is checked where this is used (dir_serves()); writes
+ * look the name up; else 0). It holds as well for whatever lies under any
+ * directory between @node's level and the object's directory: s->dir_up
+ * is how many there are above that directory (no rule names anything
+ * under them). Not known when the object itself is a rule object (what
+ * its directory's chain holds was then not looked at) or when an identity
+ * other than the names' decided (@by_id). Rule objects below the directory
+ * an entry is kept for are checked where it is used (dir_serves()); writes
  * on the protected file systems, in dir_put().
  */
 static __always_inline __u32 children_rights(struct scratch *s, struct wd_node *node, __u32 depth,
@@ -816,6 +824,9 @@ static __always_inline __u32 children_rights(struct scratch *s, struct wd_node *
 		if (node->subtree[r].audit)
 			rights &= ~(1u << r);
 	s->dir_node = s->m.matched + 1 == depth ? node->id : 0;
+	/* The directories at levels matched + 1 .. depth - 1 are none of @node's
+	 * children's: all that lies under any of them gets this verdict. */
+	s->dir_up = s->m.matched + 2 <= depth ? depth - s->m.matched - 2 : 0;
 	return rights;
 }
 
@@ -1266,41 +1277,32 @@ static __always_inline struct dentry *dir_of(struct file *file)
 	return file->f_path.dentry->d_parent;
 }
 
+/* How far up a first open looks for a directory's entry (dir_serves()). */
+#define DIR_CLIMB 4
+
 /*
- * A first open of @file, served from its directory's entry: allowed with no
- * event when the entry holds every right in @want on the very key (the
- * sequences included) and @file is no rule object (the filter of the
- * policy's identities says so; it has no false negatives) with a single
- * name (a deleted file is a fileless exec, a hard link may be an identity).
- * Both on the dentry's inode, as the walk looks at them (on overlayfs,
- * f_inode is the real file's).
+ * Does @dir's entry allow all of @want silently for its entry @below (a
+ * child of @dir on the opened file's path), on the key @k of the open (the
+ * sequences included)? The entry's key is @dir's own. When @dir is a node
+ * (the entry's node), @below must not be one of its children by name: that
+ * child has rules of its own, and no entry above can serve either (-1).
+ * 1: served; 0: no entry that holds (look further up).
  */
-static __always_inline bool dir_serves(struct file *file, const struct vkey *k, __u32 want)
+static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *below,
+					    const struct vkey *k, __u32 want)
 {
-	struct dentry *dentry = file->f_path.dentry;
-	struct inode *inode = dentry->d_inode;
-	volatile struct vcache *v;
+	struct vcache *c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
+	volatile struct vcache *v = c;
 	struct scratch *s;
-	struct dentry *dir;
-	struct vcache *c;
 	__u32 node;
 	__u64 ver;
 	bool same;
 
-	if (!inode || !one_name(inode) || (inode->i_mode & S_IFMT) == S_IFDIR)
-		return false;
-	if (maybe_rule_object(inode->i_ino, inode->i_sb->s_dev))
-		return false;
-	dir = dir_of(file);
-	if (!dir)
-		return false;
-	c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
-	v = c;
 	if (!c)
-		return false;
+		return 0;
 	ver = v->ver;
 	if ((ver & 1) || (v->rights & want) != want)
-		return false;
+		return 0;
 	same = v->key.agent == k->agent && v->key.epoch == k->epoch &&
 	       v->key.dentry == (__u64)dir && v->key.parent == (__u64)dir->d_parent &&
 	       v->key.hash_len == name_of(dir) && v->key.mnt == k->mnt &&
@@ -1309,36 +1311,107 @@ static __always_inline bool dir_serves(struct file *file, const struct vkey *k, 
 	node = v->node;
 	asm volatile("" ::: "memory");
 	if (!same || v->ver != ver)
-		return false;
+		return 0;
 	if (!node)
-		return true;
-	/* The directory is a node: a child of it by this name has rules of its own. */
+		return 1;
 	s = scratch_get();
 	if (!s)
-		return false;
-	s->comp_name[0] = dentry->d_name.name;
-	s->comp_len[0] = dentry->d_name.len;
-	return !wd_child(node, 0);
+		return -1;
+	s->comp_name[0] = below->d_name.name;
+	s->comp_len[0] = below->d_name.len;
+	return wd_child(node, 0) ? -1 : 1;
+}
+
+/* May the dentry whose inode is @inode be on a path served from an entry above it? */
+static __always_inline bool servable(struct inode *inode)
+{
+	return inode && one_name(inode) && !maybe_rule_object(inode->i_ino, inode->i_sb->s_dev);
 }
 
 /*
- * Keep @rights as what any entry of @file's directory gets (children_rights()).
- * @k, @file's key, becomes the directory's. On the file systems whose writes
- * are protections (special_fs(): cgroups, bpffs) only reads and execs: a
- * write there is judged each time, by special_fs().
+ * A first open of @file, served from the entry of its directory or of one
+ * of the directories above it, up to DIR_CLIMB levels and not above the
+ * root of @file's mount: allowed with no event when that entry allows all
+ * of @want on the very key, and neither @file nor any directory between it
+ * and that one is a rule object (the filter of the policy's identities
+ * says so; it has no false negatives). @file must have a single name (a
+ * deleted file is a fileless exec, a hard link may be an identity) and not
+ * be a directory. All on the dentries' inodes, as the walk looks at them
+ * (on overlayfs, f_inode is the real file's). No rename anywhere since the
+ * entry was kept (rename_lock's sequence is in the key): the path from
+ * @file up to that directory is the one the entry's walk saw below it.
+ * An entry of a node's directory that names the child on the path ends
+ * the search: rules lie below, so no entry above can serve either.
  */
-static __always_inline void dir_put(struct file *file, struct vkey *k, __u32 rights, __u32 node)
+static __noinline bool dir_serves(struct file *file, const struct vkey *k, __u32 want)
 {
-	struct dentry *dir = dir_of(file);
+	struct dentry *below = file->f_path.dentry;
+	struct dentry *top = file->f_path.mnt->mnt_root;
+	struct inode *inode = below->d_inode;
+	struct dentry *dir;
+	int served;
 
-	if (!dir)
-		return;
-	if (protected_fs(file->f_path.dentry->d_sb->s_magic))	/* the sb special_fs() reads */
-		rights &= 1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC;
+	if (!servable(inode) || (inode->i_mode & S_IFMT) == S_IFDIR)
+		return false;
+	for (int i = 0; i < DIR_CLIMB; i++) {
+		if (below == top)
+			return false;
+		dir = below->d_parent;
+		served = dir_entry_serves(dir, below, k, want);
+		if (served)
+			return served > 0;
+		if (!servable(dir->d_inode))
+			return false;
+		below = dir;
+	}
+	return false;
+}
+
+/* Keep @rights, with @node, as @dir's entry on @k, which becomes @dir's key. */
+static __always_inline void dir_entry_put(struct dentry *dir, struct vkey *k, __u32 rights,
+					  __u32 node)
+{
 	k->dentry = (__u64)dir;
 	k->parent = (__u64)dir->d_parent;
 	k->hash_len = name_of(dir);
 	entry_put(&dcache, dir->d_inode, NULL, k, rights, node);
+}
+
+/*
+ * Keep what any entry of @file's directory gets, as the judging of @file
+ * left it in scratch (children_rights(): rights, node, levels up), as that
+ * directory's entry, and, when levels above the directory are as well under
+ * no node of their own, as what anything under the highest of them within
+ * DIR_CLIMB levels of @file gets: a first open anywhere under it then needs
+ * no walk. @k, @file's key, becomes each directory's. On the file systems
+ * whose writes are protections (special_fs(): cgroups, bpffs) only reads
+ * and execs: a write there is judged each time, by special_fs().
+ */
+static __noinline void dir_put(struct file *file, struct vkey *k)
+{
+	struct dentry *top = file->f_path.mnt->mnt_root;
+	struct dentry *dir = dir_of(file), *high;
+	struct scratch *s = scratch_get();
+	__u32 rights, node, up;
+
+	if (!dir || !s)
+		return;
+	rights = s->dir_rights;
+	node = s->dir_node;
+	up = s->dir_up;
+	if (!rights || rights == ~0u)
+		return;		/* a right judged said nothing, or none was judged */
+	if (protected_fs(file->f_path.dentry->d_sb->s_magic))	/* the sb special_fs() reads */
+		rights &= 1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC;
+	high = dir;
+	for (int i = 0; i < DIR_CLIMB - 1; i++) {
+		if (i >= up || high == top)
+			break;
+		high = high->d_parent;
+	}
+	dir_entry_put(dir, k, rights, node);
+	if (high != dir)
+		dir_entry_put(high, k, rights, 0);
 }
 
 /* ---- hooks: read and write --------------------------------------------- */
@@ -1407,9 +1480,8 @@ judge:
 	if (verdict_cache && silent && vkey_storable(file, task, &k)) {
 		vcache_put(file, entry, &k, silent);
 		/* Every right judged was a silent allow, each one's children_rights() set. */
-		s = scratch_get();
-		if (s && silent == want && s->dir_rights && s->dir_rights != ~0u)
-			dir_put(file, &k, s->dir_rights, s->dir_node);
+		if (silent == want)
+			dir_put(file, &k);
 	}
 	return 0;
 }

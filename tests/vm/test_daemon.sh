@@ -19,6 +19,10 @@ if [ "\$1" = many ]; then	# read each file of $S/many once
 	for f in $S/many/*; do read x <\$f; done
 	exit 0
 fi
+if [ "\$1" = deep ]; then	# read $S/deep/a/b/dN/f once each, N = 0 .. 19
+	n=0; while [ \$n -lt 20 ]; do read x <$S/deep/a/b/d\$n/f; n=\$((n + 1)); done
+	exit 0
+fi
 while :; do
 	if read x <$S/secret/key 2>/dev/null; then echo "S ok"; else echo "S no"; fi
 	if read x <$S/other/x 2>/dev/null; then echo "O ok"; else echo "O no"; fi
@@ -145,6 +149,10 @@ else
 fi
 # Its directory's entry: of 40 files read once each in a directory that no
 # rule names, the first is walked, the others are served from the entry.
+# The loop agent is stopped meanwhile: its own reads, served from their
+# directory's entry each time, would count as well.
+kill -STOP $AGP
+sleep 0.2
 mkdir $S/many
 _i=0
 while [ $_i -lt 40 ]; do echo x >$S/many/f$_i; _i=$((_i + 1)); done
@@ -153,10 +161,26 @@ D0=$(served)
 $S/bin/agent many
 D1=$(served)
 if [ -n "$D0" ] && [ $((D1 - D0)) -ge 30 ]; then
-	ok "daemon: first reads in a directory no rule names are served from its entry"
+	ok "daemon: first reads in a directory no rule names are served from its entry ($((D1 - D0)) of 40)"
 else
 	fail "daemon: directory entry: $((D1 - D0)) of 40 first reads served (status: '$D0' '$D1')"
 fi
+# And the entry of a directory above: 20 files, each in a directory of its
+# own, $S/deep/a/b/dN, under $S/deep, which no rule names; the first is
+# walked, and its walk keeps the verdict for all of $S/deep, 3 levels above
+# its directory (where a first open looks: up to 4 levels above the file,
+# so never as high as $S, whose entry could serve these as well).
+_i=0
+while [ $_i -lt 20 ]; do mkdir -p $S/deep/a/b/d$_i && echo x >$S/deep/a/b/d$_i/f; _i=$((_i + 1)); done
+D0=$(served)
+$S/bin/agent deep
+D1=$(served)
+if [ -n "$D0" ] && [ $((D1 - D0)) -ge 15 ]; then
+	ok "daemon: first reads in new directories under a judged one are served from its entry ($((D1 - D0)) of 20)"
+else
+	fail "daemon: entry above: $((D1 - D0)) of 20 first reads served (status: '$D0' '$D1')"
+fi
+kill -CONT $AGP
 
 # A bad file keeps v2 in force.
 N0=$(policy_events)

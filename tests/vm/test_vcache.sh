@@ -125,3 +125,47 @@ expect_match "vcache, directory: the audited exec after a silent read is an even
 	"$(grep -c "\"path\":\"$S/audx/y/prog\"" $S/events2.jsonl)"
 expect "vcache, directory: the cgroup write is a tamper event" 1 \
 	"$(grep '"event":"tamper"' $S/events2.jsonl | grep -c '"action":"cgroup"')"
+
+# Entries of directories above: a first open under a directory whose whole
+# subtree has one verdict (no rule names anything under it) is served from
+# that directory's entry, up to 4 levels above the file. What must still be
+# judged: a directory of rules moved in below such a directory (a rule
+# object by identity, between the file and the entry), and a name a rule
+# has under a directory that is a node itself (up/t/named, made after the
+# policy was loaded: its name alone decides).
+mkdir -p $S/up/t $S/up/x/y $S/up/x/w $S/up/x/z $S/iddir
+for f in up/t/a up/x/y/a up/x/w/b up/x/z/c iddir/f; do echo data >$S/$f; done
+chmod -R a+rwX $S
+P3=$S/vcache-up.json
+cat >$P3 <<J
+{"version": 1, "name": "vcache-up", "file": {"default": "allow", "rules": [
+ {"path": "$S/iddir/", "deny": ["read"]},
+ {"path": "$S/up/t/named/later", "deny": ["read"]}]}}
+J
+cat >$S/agent3.sh <<EOF
+rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
+rd node_dir_first $S/up/t/a; rd up_first $S/up/x/y/a
+mkdir -p $S/up/t/named && echo data >$S/up/t/named/later
+rd named_below_node_dir $S/up/t/named/later
+rd up_sibling $S/up/x/w/b; rd up_sibling_same_dir $S/up/x/z/c
+: >$S/ready3
+while [ ! -e $S/go3 ]; do sleep 0.05; done
+rd up_after_move $S/up/x/y/a; rd moved_rule_dir $S/up/x/z/iddir/f
+EOF
+# The directory of rules is moved in from outside while the agent waits.
+# The move (a rename) makes every entry judge again: up/x/y/a, read again,
+# makes the entries of up/x/y and up/x anew, and iddir/f is then below the
+# latter.
+( i=0
+  while [ ! -e $S/ready3 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+  mv $S/iddir $S/up/x/z/iddir && : >$S/go3 ) &
+OUT=$($W run --policy $P3 --events $S/events3.jsonl -- sh $S/agent3.sh)
+wait
+for pair in node_dir_first=ok up_first=ok named_below_node_dir=EACCES up_sibling=ok \
+	up_sibling_same_dir=ok up_after_move=ok moved_rule_dir=EACCES; do
+	expect "vcache, directories above: ${pair%%=*}" "$pair" "$(echo "$OUT" | grep "^${pair%%=*}=")"
+done
+for p in up/t/named/later up/x/z/iddir/f; do
+	expect "vcache, directories above: the denial of $p is an event" 1 \
+		"$(grep '"decision":"deny"' $S/events3.jsonl | grep -c "\"path\":\"$S/$p\"")"
+done
