@@ -75,6 +75,10 @@ scenario() {
 	# that only looks up the task's storage (tests/bench/floor.bpf.c).
 	floor-empty) bench floor-empty "$2" $B/floor-run -- ;;
 	floor-task) bench floor-task "$2" $B/floor-run --task-lookup -- ;;
+	# The whole walk on every open: the verdict caches off (the instruction
+	# count's worst case: a first open with no entry of a directory to serve it).
+	nocache-*) bench "$1" "$2" env WARDEN_VERDICT_CACHE=off $W run --events /tmp/events-$1.jsonl \
+		--policy $P/files-${1#nocache-}.json -- ;;
 	warden-*)
 		t0=$(date +%s)
 		bench "$1" "$2" $W run --events /tmp/events-$1.jsonl --policy $P/files-${1#warden-}.json --
@@ -89,7 +93,7 @@ order=${ORDER:-"none warden-10 warden-1000 warden-100000 landlock"}
 MARK=
 if [ "${INSN:-0}" = 1 ]; then
 	MARK=--mark
-	[ -n "${ORDER:-}" ] || order="$order floor-empty floor-task"
+	[ -n "${ORDER:-}" ] || order="$order nocache-1000 floor-empty floor-task"
 	for s in $order; do
 		scenario $s 1
 		# One vCPU counts everything it runs: let the freeing of the
