@@ -1286,7 +1286,8 @@ static __always_inline struct dentry *dir_of(struct file *file)
  * sequences included)? The entry's key is @dir's own. When @dir is a node
  * (the entry's node), @below must not be one of its children by name: that
  * child has rules of its own, and no entry above can serve either (-1).
- * 1: served; 0: no entry that holds (look further up).
+ * 1: served; 2: served after that lookup; 0: no entry that holds (look
+ * further up).
  */
 static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *below,
 					    const struct vkey *k, __u32 want)
@@ -1319,7 +1320,7 @@ static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *b
 		return -1;
 	s->comp_name[0] = below->d_name.name;
 	s->comp_len[0] = below->d_name.len;
-	return wd_child(node, 0) ? -1 : 1;
+	return wd_child(node, 0) ? -1 : 2;
 }
 
 /* May the dentry whose inode is @inode be on a path served from an entry above it? */
@@ -1342,8 +1343,10 @@ static __always_inline bool servable(struct inode *inode)
  * @file up to that directory is the one the entry's walk saw below it.
  * An entry of a node's directory that names the child on the path ends
  * the search: rules lie below, so no entry above can serve either.
+ * Returns 0: not served; 1: served by the directory's own entry, a lookup;
+ * 2: served, at a cost near a walk's (an entry above, or a child lookup).
  */
-static __noinline bool dir_serves(struct file *file, const struct vkey *k, __u32 want)
+static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 want)
 {
 	struct dentry *below = file->f_path.dentry;
 	struct dentry *top = file->f_path.mnt->mnt_root;
@@ -1358,8 +1361,10 @@ static __noinline bool dir_serves(struct file *file, const struct vkey *k, __u32
 			return false;
 		dir = below->d_parent;
 		served = dir_entry_serves(dir, below, k, want);
+		if (served < 0)
+			return 0;
 		if (served)
-			return served > 0;
+			return i ? 2 : served;
 		if (!servable(dir->d_inode))
 			return false;
 		below = dir;
@@ -1441,7 +1446,7 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	struct scratch *s;
 	struct wd_task *t;
 	struct vkey k;
-	int ret;
+	int ret, served;
 
 	task = bpf_get_current_task_btf();
 	t = task_mark(task);
@@ -1453,8 +1458,13 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	vkey_of(file, task, t->agent, &k);
 	if (vcache_hit(file, &k, want, &entry))
 		return 0;
-	if (dir_serves(file, &k, want)) {
+	served = dir_serves(file, &k, want);
+	if (served) {
 		count(WD_CNT_DCACHE_SERVED);
+		/* A costly serve, likely repeated (an agent reads a file again):
+		 * the file's own entry makes the next open a hit. */
+		if (served == 2 && vkey_storable(file, task, &k))
+			vcache_put(file, entry, &k, want);
 		return 0;
 	}
 judge:

@@ -180,6 +180,16 @@ if [ -n "$D0" ] && [ $((D1 - D0)) -ge 15 ]; then
 else
 	fail "daemon: entry above: $((D1 - D0)) of 20 first reads served (status: '$D0' '$D1')"
 fi
+# Served from above, each of them kept its own verdict: read again, they
+# are hits, not served again (the agent's own start, its script read from
+# $S/bin's entry, is served each time: 2 or 3).
+$S/bin/agent deep
+D2=$(served)
+if [ -n "$D2" ] && [ $((D2 - D1)) -le 5 ]; then
+	ok "daemon: a file served from above is a hit when read again ($((D2 - D1)) of 20 served again)"
+else
+	fail "daemon: entry above: $((D2 - D1)) of 20 second reads served again (status: '$D1' '$D2')"
+fi
 kill -CONT $AGP
 
 # A bad file keeps v2 in force.
