@@ -1054,12 +1054,20 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
  *     every change of an agent's policy, see lsm_policy_changed());
  *   - the opened (dentry, mount), the dentry's parent and name, and the
  *     task's root mount: the same objects;
- *   - the kernel's rename_lock and mount_lock sequences, read before the
- *     walk and compared at every use (the seqlocks d_path and the RCU path
- *     walk rely on): any rename (d_move) or mount change anywhere, including
- *     those the kernel makes without an LSM hook (namespace teardown,
- *     automount expiry, a rename seen on a network file system), moves one
- *     of them, and with it every entry;
+ *   - two generations, read before the walk and compared at every use:
+ *     renames, which every dentry move (__d_move) moves by one as it
+ *     begins and one as it ends (odd while one runs: wd_rename_begins,
+ *     wd_rename_ends), every rename included, even those the kernel makes
+ *     with no LSM hook, as when it finds a rename done on a network file
+ *     system; and the task's mount namespace's event count, moved by every
+ *     mount, unmount or move in it, automount expiry included (the count
+ *     poll() on /proc/self/mounts reports). The walk that fills an entry
+ *     begins only when renames is even and mount_lock has no writer (an
+ *     even sequence): the mount code moves the count inside that writer's
+ *     section, so a rename or mount change that the walk may have seen
+ *     half done leaves a generation ahead of the entry's, and with it
+ *     every entry. A kernel that lacks either counter gives its seqlock's
+ *     sequence instead (renames_counted, mount_events());
  *   - a single name for the inode: a directory, or a file with one link
  *     (checked again at every use: link() moves neither sequence).
  *
@@ -1068,7 +1076,11 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
  * root is not the root of its mount (after chroot) is never cached.
  * Denials, audited allows and every other hook go the full way: only a
  * silent allow is skipped, so the events are the same with or without the
- * cache. If either sequence cannot be read, nothing is cached.
+ * cache. If either sequence cannot be read, nothing is cached. The event
+ * count is the task's namespace's: a file whose walk reaches the task's
+ * root is on mounts of that namespace (a mount is attached only to one of
+ * its own namespace), and any other is denied (an unresolved path), never
+ * kept.
  */
 extern const void rename_lock __ksym __weak;
 
@@ -1078,6 +1090,42 @@ extern const void mount_lock __ksym __weak;
 
 /* Bumped by userspace after it changes any agent's policy (lsm_policy_changed). */
 volatile __u64 policy_epoch;
+
+/*
+ * 1: wd_rename_begins and wd_rename_ends count every dentry move in renames
+ * (userspace sets it when the kernel's BTF has __d_move, and attaches them
+ * before any other program); 0: rename_lock's sequence is read instead, a
+ * probe read per open.
+ */
+const volatile __u8 renames_counted = 0;
+volatile __u64 renames;
+/* A move's beginning was counted: its end is counted too. */
+volatile __u8 rename_running;
+
+/*
+ * Every change to a dentry's parent or name is made by __d_move(), inside
+ * rename_lock's writer section (d_move, d_exchange, d_splice_alias): one
+ * move at a time in the whole system, so plain flags do. A move that was
+ * under way when wd_rename_begins was attached (wd_rename_ends is attached
+ * first) ends uncounted: renames stays even when none runs.
+ */
+SEC("fentry/__d_move")
+int BPF_PROG(wd_rename_begins)
+{
+	__sync_fetch_and_add(&renames, 1);
+	rename_running = 1;
+	return 0;
+}
+
+SEC("fexit/__d_move")
+int BPF_PROG(wd_rename_ends)
+{
+	if (!rename_running)
+		return 0;
+	rename_running = 0;
+	__sync_fetch_and_add(&renames, 1);
+	return 0;
+}
 
 /* What a cached verdict was judged on. */
 struct vkey {
@@ -1089,9 +1137,11 @@ struct vkey {
 	__u64 root_mnt;		/* and the task's root (a mount's root) */
 	__u64 root_dentry;
 	__u32 agent;		/* the agent judged */
-	__u32 rename_seq;	/* rename_lock's sequence during the walk */
-	__u32 mount_seq;	/* mount_lock's sequence during the walk */
-	__u32 pad;
+	__u32 rename_seq;	/* renames before the walk (or rename_lock's sequence) */
+	__u32 mount_seq;	/* the namespace's mount events (or mount_lock's sequence) */
+	__u32 busy;		/* not in a stored key: a rename or mount change
+				 * ran when the walk began, or a sequence was
+				 * unreadable */
 };
 
 struct vcache {
@@ -1161,24 +1211,43 @@ static __always_inline void vkey_of(struct file *file, struct task_struct *task,
 	k->root_dentry = (__u64)fs->root.dentry;
 }
 
-static __always_inline void vkey_seqs(struct vkey *k)
+/* Does this kernel's mount namespace keep an event count (mnt_namespace.event)? */
+static __always_inline bool mount_events(void)
 {
-	k->rename_seq = seq_of(&rename_lock);
-	k->mount_seq = seq_of(&mount_lock);
+	return bpf_core_field_exists(struct mnt_namespace, event);
+}
+
+/* The generations of @k, for @task: plain loads, but on a kernel lacking a counter. */
+static __always_inline void vkey_seqs(struct vkey *k, struct task_struct *task)
+{
+	k->rename_seq = renames_counted ? (__u32)renames : seq_of(&rename_lock);
+	k->mount_seq = mount_events() ? (__u32)task->nsproxy->mnt_ns->event : seq_of(&mount_lock);
+}
+
+/*
+ * Before a walk that may fill an entry, after vkey_seqs() (a mount change
+ * that begins later moves the count): is one under way, a writer in
+ * mount_lock (a probe read where the namespace's count is the generation),
+ * or a rename (vcache_hit() set busy)?
+ */
+static __always_inline __u32 walk_busy(const struct vkey *k)
+{
+	return k->busy | ((mount_events() ? seq_of(&mount_lock) : k->mount_seq) & 1);
 }
 
 /*
  * Were all of @want allowed silently on the very key @k? @k comes filled
- * but for the sequences, which this reads (two probe reads, the dearest
- * part of a hit) when the rest matches, and before it returns false in any
- * case: the walk that follows a miss is then keyed by them. The entry read
+ * but for the generations, which this reads when the rest matches, and
+ * before it returns false in any case, with busy if a rename is under way:
+ * the walk that follows a miss is then keyed by them. The entry read
  * is lock-free: one whose ver moved meanwhile (a writer) is a miss. The
  * task's root is compared, not checked to be a mount's root: only such a
- * root is stored, and the mount that pins it cannot go without moving
- * mount_lock. *@entry: the inode's entry, if it has one.
+ * root is stored, and the mount that pins it cannot go without an unmount,
+ * which moves the namespace's count (or mount_lock's sequence). *@entry:
+ * the inode's entry, if it has one.
  */
-static __always_inline bool vcache_hit(struct file *file, struct vkey *k, __u32 want,
-				       struct vcache **entry)
+static __always_inline bool vcache_hit(struct file *file, struct task_struct *task,
+				       struct vkey *k, __u32 want, struct vcache **entry)
 {
 	struct vcache *c = bpf_inode_storage_get(&vcache, file->f_inode, 0, 0);
 	volatile struct vcache *v = c;
@@ -1202,10 +1271,14 @@ static __always_inline bool vcache_hit(struct file *file, struct vkey *k, __u32 
 	asm volatile("" ::: "memory");
 	if (!same || v->ver != ver)
 		goto miss;
-	vkey_seqs(k);
-	return rename_seq == k->rename_seq && mount_seq == k->mount_seq;
+	vkey_seqs(k, task);
+	if (rename_seq == k->rename_seq && mount_seq == k->mount_seq)
+		return true;
+	goto busy;
 miss:
-	vkey_seqs(k);
+	vkey_seqs(k, task);
+busy:
+	k->busy = k->rename_seq & 1;
 	return false;
 }
 
@@ -1219,15 +1292,16 @@ static __always_inline bool vkey_same(const struct vkey *a, const struct vkey *b
 
 /*
  * May an open of @file with key @k be kept? One name, a root that is its
- * mount's root (not after chroot), sequences that were even (no writer).
+ * mount's root (not after chroot), no rename or mount change under way when
+ * the walk began.
  */
 static __always_inline bool vkey_storable(struct file *file, struct task_struct *task,
 					  const struct vkey *k)
 {
 	struct fs_struct *fs = task->fs;
 
-	return !(k->rename_seq & 1) && !(k->mount_seq & 1) && k->root_mnt &&
-	       k->root_dentry == (__u64)fs->root.mnt->mnt_root && one_name(file->f_inode);
+	return !k->busy && k->root_mnt && k->root_dentry == (__u64)fs->root.mnt->mnt_root &&
+	       one_name(file->f_inode);
 }
 
 /*
@@ -1456,13 +1530,15 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 		goto judge;
 	/* The key (the epoch and sequences with it) before the walk it guards. */
 	vkey_of(file, task, t->agent, &k);
-	if (vcache_hit(file, &k, want, &entry))
+	if (vcache_hit(file, task, &k, want, &entry))
 		return 0;
 	served = dir_serves(file, &k, want);
 	if (served) {
 		count(WD_CNT_DCACHE_SERVED);
 		/* A costly serve, likely repeated (an agent reads a file again):
-		 * the file's own entry makes the next open a hit. */
+		 * the file's own entry makes the next open a hit. It holds on
+		 * the generations the entry above holds on, unless a rename
+		 * was under way (busy) as dir_serves() read the path. */
 		if (served == 2 && vkey_storable(file, task, &k))
 			vcache_put(file, entry, &k, want);
 		return 0;
@@ -1471,6 +1547,8 @@ judge:
 	s = scratch_get();
 	if (!s)
 		return -EACCES;
+	if (verdict_cache)
+		k.busy = walk_busy(&k);
 	s->dir_rights = ~0u;	/* each silent allow below narrows it */
 	/* Each right asked for, in the order of enum wd_right (read first). */
 #pragma unroll

@@ -140,12 +140,67 @@ static int lsm_open_configure(struct lsm_bpf **out, size_t nodes, const struct l
 	return 0;
 }
 
+/*
+ * The open verdict cache compares a count of renames (bpf/lsm.bpf.c, "the
+ * open verdict cache"), kept by wd_rename_begins and wd_rename_ends at
+ * __d_move, where the kernel's BTF has that function; elsewhere each open
+ * reads rename_lock's sequence instead, a probe read. Before the load.
+ */
+static void want_rename_count(struct lsm_bpf *skel)
+{
+	struct bpf_program *counters[] = { skel->progs.wd_rename_begins,
+					   skel->progs.wd_rename_ends };
+	bool have = libbpf_find_vmlinux_btf_id("__d_move", BPF_TRACE_FENTRY) > 0;
+
+	skel->rodata->renames_counted = have;
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		bpf_program__set_autoload(counters[i], have);
+		/* attach_rename_count() attaches them, first */
+		bpf_program__set_autoattach(counters[i], false);
+	}
+	pr_debug("renames: %s\n", have ? "counted at __d_move"
+				       : "rename_lock's sequence (no __d_move in the kernel's BTF)");
+}
+
+static int attach_counter(struct bpf_program *prog, struct bpf_link **link, struct sbuf *why)
+{
+	int err;
+
+	*link = bpf_program__attach(prog);
+	if (!*link) {
+		err = -errno;
+		sb_printf(why, "cannot attach %s to __d_move (%s); run 'warden doctor' and 'warden -v run ...' for details",
+			  bpf_program__name(prog), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Before any program that judges: an entry kept while renames went
+ * uncounted would outlive the rename that voids it. The end first: a move
+ * whose beginning went uncounted is not counted at its end either.
+ */
+static int attach_rename_count(struct lsm_bpf *skel, struct sbuf *why)
+{
+	int err;
+
+	if (!skel->rodata->renames_counted)
+		return 0;
+	err = attach_counter(skel->progs.wd_rename_ends, &skel->links.wd_rename_ends, why);
+	if (!err)
+		err = attach_counter(skel->progs.wd_rename_begins, &skel->links.wd_rename_begins,
+				     why);
+	return err;
+}
+
 static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 {
 	int err;
 
 	if (verbose >= 2)
 		want_verifier_stats(skel->obj);
+	want_rename_count(skel);
 	err = lsm_bpf__load(skel);
 	if (verbose >= 2)
 		print_verifier_stats(skel->obj);
@@ -158,6 +213,9 @@ static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 					: "run 'warden doctor' and 'warden -v run ...' for details");
 		return err;
 	}
+	err = attach_rename_count(skel, why);
+	if (err)
+		return err;
 	err = lsm_bpf__attach(skel);
 	if (err) {
 		sb_printf(why, "cannot attach the BPF LSM programs (%s); %s", strerror(-err),
@@ -437,6 +495,7 @@ int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const s
 	err = reuse_pinned_maps(skel, dir, adopted, why);
 	keep = !err && *adopted && generation_present(links);
 	if (!err && keep) {
+		want_rename_count(skel);
 		err = lsm_bpf__load(skel);
 		if (err)
 			sb_printf(why, "cannot load the BPF LSM programs: %s", strerror(-err));

@@ -430,6 +430,23 @@ static int do_action(int argc, char **argv)
 			return errno;
 		RET(mount("none", argv[1], "tmpfs", 0, NULL));
 	}
+	if (!strcmp(a, "ns-hold") && argc == 3) {
+		/* A mount namespace of its own (the mounts copied, no mount made),
+		 * held until argv[2] exists (60 s at most); argv[1] gets the pid. */
+		FILE *f;
+
+		if (unshare(CLONE_NEWNS))
+			return errno;
+		f = fopen(argv[1], "w");
+		if (!f)
+			return errno;
+		fprintf(f, "%d\n", (int)getpid());
+		if (fclose(f))
+			return errno;
+		for (int i = 0; i < 1200 && access(argv[2], F_OK); i++)
+			usleep(50000);
+		return 0;
+	}
 	if (!strcmp(a, "finit_module") && argc == 2) {
 		fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
