@@ -1159,16 +1159,28 @@ struct {
 	__type(value, struct vcache);
 } vcache SEC(".maps");
 
+/* Bits of a directory's entry's served-file filter (struct dcache_entry). */
+#define SEEN_WORDS 16
+#define SEEN_BITS_LOG2 10	/* 64 * SEEN_WORDS bits */
+
 /*
  * A directory's entry: what any entry in it is allowed with no event (see
  * children_rights()), on the directory's own key. A first open there needs
  * no walk (dir_serves()).
  */
+struct dcache_entry {
+	struct vcache c;
+	/* The files this entry served at a cost since it got its key, a bit
+	 * each (seen_before()): a file served again gets an entry of its own.
+	 * Only a hint on when to fill: it never decides a verdict. */
+	__u64 seen[SEEN_WORDS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct vcache);
+	__type(value, struct dcache_entry);
 } dcache SEC(".maps");
 
 /* A seqlock's sequence; odd (never cached) when it cannot be read. */
@@ -1308,10 +1320,10 @@ static __always_inline bool vkey_storable(struct file *file, struct task_struct 
  * Keep @rights (judged allowed, silently, on key @k) for @inode in @map, in
  * its entry @c (NULL: none yet, made here). One writer at a time (compare-
  * and-swap on ver); a reader that sees ver move walks instead of trusting a
- * half-written entry.
+ * half-written entry. @dir: @map is dcache (struct dcache_entry).
  */
 static __always_inline void entry_put(void *map, struct inode *inode, struct vcache *c,
-				      const struct vkey *k, __u32 rights, __u32 node)
+				      const struct vkey *k, __u32 rights, __u32 node, bool dir)
 {
 	__u64 ver;
 
@@ -1325,6 +1337,8 @@ static __always_inline void entry_put(void *map, struct inode *inode, struct vca
 	if (!vkey_same(&c->key, k)) {
 		c->rights = 0;
 		c->key = *k;
+		if (dir)	/* dcache: a new key, nothing served on it yet */
+			words_zero(((struct dcache_entry *)c)->seen, SEEN_WORDS);
 	}
 	c->node = node;		/* the same key, the same node */
 	c->rights |= rights;
@@ -1335,7 +1349,7 @@ static __always_inline void entry_put(void *map, struct inode *inode, struct vca
 static __always_inline void vcache_put(struct file *file, struct vcache *c, const struct vkey *k,
 				       __u32 rights)
 {
-	entry_put(&vcache, file->f_inode, c, k, rights, 0);
+	entry_put(&vcache, file->f_inode, c, k, rights, 0, false);
 	count(WD_CNT_VCACHE_FILL);
 }
 
@@ -1355,19 +1369,39 @@ static __always_inline struct dentry *dir_of(struct file *file)
 #define DIR_CLIMB 4
 
 /*
+ * Had @e served @inode at a cost before (since it got its key)? It has now.
+ * A bit per file, by a hash of its inode number: another file may share it
+ * (then the fill comes early), and a bit set by one CPU as another sets one
+ * beside it may be lost (then it comes late).
+ */
+static __always_inline bool seen_before(struct dcache_entry *e, struct inode *inode)
+{
+	__u64 h = inode->i_ino * 0x9e3779b97f4a7c15ULL >> (64 - SEEN_BITS_LOG2);
+	__u64 bit = 1ULL << (h & 63), *w = &e->seen[(h >> 6) & (SEEN_WORDS - 1)];
+
+	if (*w & bit)
+		return true;
+	*w |= bit;
+	return false;
+}
+
+/*
  * Does @dir's entry allow all of @want silently for its entry @below (a
  * child of @dir on the opened file's path), on the key @k of the open (the
  * sequences included)? The entry's key is @dir's own. When @dir is a node
  * (the entry's node), @below must not be one of its children by name: that
  * child has rules of its own, and no entry above can serve either (-1).
- * 1: served; 2: served after that lookup; 0: no entry that holds (look
+ * 1: served; 2: served at a cost (after that lookup, or for @inode, the
+ * opened file, @climbed levels below @below) that this entry paid for
+ * @inode before; 3: the same, the first time; 0: no entry that holds (look
  * further up).
  */
 static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *below,
-					    const struct vkey *k, __u32 want)
+					    const struct vkey *k, __u32 want,
+					    struct inode *inode, bool climbed)
 {
-	struct vcache *c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
-	volatile struct vcache *v = c;
+	struct dcache_entry *c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
+	volatile struct vcache *v = &c->c;
 	struct scratch *s;
 	__u32 node;
 	__u64 ver;
@@ -1387,14 +1421,18 @@ static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *b
 	asm volatile("" ::: "memory");
 	if (!same || v->ver != ver)
 		return 0;
-	if (!node)
+	if (node) {
+		s = scratch_get();
+		if (!s)
+			return -1;
+		s->comp_name[0] = below->d_name.name;
+		s->comp_len[0] = below->d_name.len;
+		if (wd_child(node, 0))
+			return -1;
+	} else if (!climbed) {
 		return 1;
-	s = scratch_get();
-	if (!s)
-		return -1;
-	s->comp_name[0] = below->d_name.name;
-	s->comp_len[0] = below->d_name.len;
-	return wd_child(node, 0) ? -1 : 2;
+	}
+	return seen_before(c, inode) ? 2 : 3;
 }
 
 /* May the dentry whose inode is @inode be on a path served from an entry above it? */
@@ -1418,7 +1456,8 @@ static __always_inline bool servable(struct inode *inode)
  * An entry of a node's directory that names the child on the path ends
  * the search: rules lie below, so no entry above can serve either.
  * Returns 0: not served; 1: served by the directory's own entry, a lookup;
- * 2: served, at a cost near a walk's (an entry above, or a child lookup).
+ * 2: served, at a cost near a walk's (an entry above, or a child lookup),
+ * for the second time or more from that entry; 3: the same, the first time.
  */
 static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 want)
 {
@@ -1434,11 +1473,11 @@ static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 
 		if (below == top)
 			return false;
 		dir = below->d_parent;
-		served = dir_entry_serves(dir, below, k, want);
+		served = dir_entry_serves(dir, below, k, want, inode, i > 0);
 		if (served < 0)
 			return 0;
 		if (served)
-			return i ? 2 : served;
+			return served;
 		if (!servable(dir->d_inode))
 			return false;
 		below = dir;
@@ -1453,7 +1492,7 @@ static __always_inline void dir_entry_put(struct dentry *dir, struct vkey *k, __
 	k->dentry = (__u64)dir;
 	k->parent = (__u64)dir->d_parent;
 	k->hash_len = name_of(dir);
-	entry_put(&dcache, dir->d_inode, NULL, k, rights, node);
+	entry_put(&dcache, dir->d_inode, NULL, k, rights, node, true);
 }
 
 /*
@@ -1535,10 +1574,12 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	served = dir_serves(file, &k, want);
 	if (served) {
 		count(WD_CNT_DCACHE_SERVED);
-		/* A costly serve, likely repeated (an agent reads a file again):
-		 * the file's own entry makes the next open a hit. It holds on
-		 * the generations the entry above holds on, unless a rename
-		 * was under way (busy) as dir_serves() read the path. */
+		/* A costly serve repeated (an agent reads a file again): the
+		 * file's own entry makes the next open a hit. Not at the first
+		 * (3): a file read once (a search, a build) would pay for an
+		 * entry, about 700 instructions and its memory, for nothing.
+		 * It holds on the generations the entry above holds on, unless
+		 * a rename was under way (busy) as dir_serves() read the path. */
 		if (served == 2 && vkey_storable(file, task, &k))
 			vcache_put(file, entry, &k, want);
 		return 0;

@@ -157,6 +157,7 @@ mkdir $S/many
 _i=0
 while [ $_i -lt 40 ]; do echo x >$S/many/f$_i; _i=$((_i + 1)); done
 served() { st | sed -n 's/.*"dircache_served":\([0-9]*\).*/\1/p'; }
+filled() { st | sed -n 's/.*"vcache_filled":\([0-9]*\).*/\1/p'; }
 D0=$(served)
 $S/bin/agent many
 D1=$(served)
@@ -173,22 +174,40 @@ fi
 _i=0
 while [ $_i -lt 20 ]; do mkdir -p $S/deep/a/b/d$_i && echo x >$S/deep/a/b/d$_i/f; _i=$((_i + 1)); done
 D0=$(served)
+F0=$(filled)
 $S/bin/agent deep
 D1=$(served)
+F1=$(filled)
 if [ -n "$D0" ] && [ $((D1 - D0)) -ge 15 ]; then
 	ok "daemon: first reads in new directories under a judged one are served from its entry ($((D1 - D0)) of 20)"
 else
 	fail "daemon: entry above: $((D1 - D0)) of 20 first reads served (status: '$D0' '$D1')"
 fi
-# Served from above, each of them kept its own verdict: read again, they
-# are hits, not served again (the agent's own start, its script read from
-# $S/bin's entry, is served each time: 2 or 3).
+# Read once, a file served from above gets no entry of its own (the
+# agent's start may fill a few).
+if [ -n "$F0" ] && [ $((F1 - F0)) -le 5 ]; then
+	ok "daemon: a file served from above once gets no entry of its own ($((F1 - F0)) filled for 20)"
+else
+	fail "daemon: entry above: $((F1 - F0)) entries filled for 20 first reads (status: '$F0' '$F1')"
+fi
+# Served from above, a file keeps its own verdict once it is read again:
+# the second reads are served again (and fill), the third are hits, not
+# served (the agent's own start, its script read from $S/bin's entry, is
+# served each time: 2 or 3).
 $S/bin/agent deep
 D2=$(served)
-if [ -n "$D2" ] && [ $((D2 - D1)) -le 5 ]; then
-	ok "daemon: a file served from above is a hit when read again ($((D2 - D1)) of 20 served again)"
+F2=$(filled)
+if [ -n "$D2" ] && [ $((D2 - D1)) -ge 15 ] && [ $((F2 - F1)) -ge 15 ]; then
+	ok "daemon: a file served from above once is served again at its second read, and filled ($((D2 - D1)) and $((F2 - F1)) of 20)"
 else
-	fail "daemon: entry above: $((D2 - D1)) of 20 second reads served again (status: '$D1' '$D2')"
+	fail "daemon: entry above: $((D2 - D1)) of 20 second reads served, $((F2 - F1)) filled (status: '$D1' '$D2' '$F1' '$F2')"
+fi
+$S/bin/agent deep
+D3=$(served)
+if [ -n "$D3" ] && [ $((D3 - D2)) -le 5 ]; then
+	ok "daemon: a file served from above twice is a hit when read again ($((D3 - D2)) of 20 served again)"
+else
+	fail "daemon: entry above: $((D3 - D2)) of 20 third reads served again (status: '$D2' '$D3')"
 fi
 kill -CONT $AGP
 
