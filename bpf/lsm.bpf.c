@@ -1170,9 +1170,9 @@ struct {
  */
 struct dcache_entry {
 	struct vcache c;
-	/* The files this entry served at a cost since it got its key, a bit
-	 * each (seen_before()): a file served again gets an entry of its own.
-	 * Only a hint on when to fill: it never decides a verdict. */
+	/* The files this entry served since it got its key, a bit each
+	 * (seen_before()): a file served again gets an entry of its own. Only
+	 * a hint on when to fill: it never decides a verdict. */
 	__u64 seen[SEEN_WORDS];
 };
 
@@ -1369,7 +1369,7 @@ static __always_inline struct dentry *dir_of(struct file *file)
 #define DIR_CLIMB 4
 
 /*
- * Had @e served @inode at a cost before (since it got its key)? It has now.
+ * Had @e served @inode before (since it got its key)? It has now.
  * A bit per file, by a hash of its inode number: another file may share it
  * (then the fill comes early), and a bit set by one CPU as another sets one
  * beside it may be lost (then it comes late).
@@ -1391,14 +1391,13 @@ static __always_inline bool seen_before(struct dcache_entry *e, struct inode *in
  * sequences included)? The entry's key is @dir's own. When @dir is a node
  * (the entry's node), @below must not be one of its children by name: that
  * child has rules of its own, and no entry above can serve either (-1).
- * 1: served; 2: served at a cost (after that lookup, or for @inode, the
- * opened file, @climbed levels below @below) that this entry paid for
- * @inode before; 3: the same, the first time; 0: no entry that holds (look
- * further up).
+ * 1: served @inode, the opened file, for the first time since the entry
+ * got its key; 2: served it again; 0: no entry that holds (look further
+ * up).
  */
 static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *below,
 					    const struct vkey *k, __u32 want,
-					    struct inode *inode, bool climbed)
+					    struct inode *inode)
 {
 	struct dcache_entry *c = bpf_inode_storage_get(&dcache, dir->d_inode, 0, 0);
 	volatile struct vcache *v = &c->c;
@@ -1429,10 +1428,8 @@ static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *b
 		s->comp_len[0] = below->d_name.len;
 		if (wd_child(node, 0))
 			return -1;
-	} else if (!climbed) {
-		return 1;
 	}
-	return seen_before(c, inode) ? 2 : 3;
+	return seen_before(c, inode) ? 2 : 1;
 }
 
 /* May the dentry whose inode is @inode be on a path served from an entry above it? */
@@ -1451,13 +1448,12 @@ static __always_inline bool servable(struct inode *inode)
  * deleted file is a fileless exec, a hard link may be an identity) and not
  * be a directory. All on the dentries' inodes, as the walk looks at them
  * (on overlayfs, f_inode is the real file's). No rename anywhere since the
- * entry was kept (rename_lock's sequence is in the key): the path from
+ * entry was kept (the count of renames is in the key): the path from
  * @file up to that directory is the one the entry's walk saw below it.
  * An entry of a node's directory that names the child on the path ends
  * the search: rules lie below, so no entry above can serve either.
- * Returns 0: not served; 1: served by the directory's own entry, a lookup;
- * 2: served, at a cost near a walk's (an entry above, or a child lookup),
- * for the second time or more from that entry; 3: the same, the first time.
+ * Returns 0: not served; 1: served, for the first time from that entry
+ * since it got its key; 2: served again.
  */
 static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 want)
 {
@@ -1473,7 +1469,7 @@ static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 
 		if (below == top)
 			return false;
 		dir = below->d_parent;
-		served = dir_entry_serves(dir, below, k, want, inode, i > 0);
+		served = dir_entry_serves(dir, below, k, want, inode);
 		if (served < 0)
 			return 0;
 		if (served)
@@ -1574,12 +1570,14 @@ static __always_inline int file_rights(struct file *file, __u32 want)
 	served = dir_serves(file, &k, want);
 	if (served) {
 		count(WD_CNT_DCACHE_SERVED);
-		/* A costly serve repeated (an agent reads a file again): the
-		 * file's own entry makes the next open a hit. Not at the first
-		 * (3): a file read once (a search, a build) would pay for an
-		 * entry, about 700 instructions and its memory, for nothing.
-		 * It holds on the generations the entry above holds on, unless
-		 * a rename was under way (busy) as dir_serves() read the path. */
+		/* A serve repeated (an agent reads a file again, a shell runs
+		 * the same program): the file's own entry makes the next open a
+		 * hit, cheaper than a serve (a climb, a child lookup). Not at
+		 * the first (1): a file read once (a search, a build) would pay
+		 * for an entry, about 700 instructions and its memory, for
+		 * nothing. It holds on the generations the serving entry holds
+		 * on, unless a rename was under way (busy) as dir_serves() read
+		 * the path. */
 		if (served == 2 && vkey_storable(file, task, &k))
 			vcache_put(file, entry, &k, want);
 		return 0;

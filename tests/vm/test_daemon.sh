@@ -23,6 +23,10 @@ if [ "\$1" = deep ]; then	# read $S/deep/a/b/dN/f once each, N = 0 .. 19
 	n=0; while [ \$n -lt 20 ]; do read x <$S/deep/a/b/d\$n/f; n=\$((n + 1)); done
 	exit 0
 fi
+if [ "\$1" = own ]; then	# read $S/deep/a/b/d0/gN once each, N = 0 .. 19
+	n=0; while [ \$n -lt 20 ]; do read x <$S/deep/a/b/d0/g\$n; n=\$((n + 1)); done
+	exit 0
+fi
 while :; do
 	if read x <$S/secret/key 2>/dev/null; then echo "S ok"; else echo "S no"; fi
 	if read x <$S/other/x 2>/dev/null; then echo "O ok"; else echo "O no"; fi
@@ -149,15 +153,13 @@ else
 fi
 # Its directory's entry: of 40 files read once each in a directory that no
 # rule names, the first is walked, the others are served from the entry.
-# The loop agent is stopped meanwhile: its own reads, served from their
-# directory's entry each time, would count as well.
+# The loop agent is stopped meanwhile: its own reads would count as well.
 kill -STOP $AGP
 sleep 0.2
 mkdir $S/many
 _i=0
 while [ $_i -lt 40 ]; do echo x >$S/many/f$_i; _i=$((_i + 1)); done
 served() { st | sed -n 's/.*"dircache_served":\([0-9]*\).*/\1/p'; }
-filled() { st | sed -n 's/.*"vcache_filled":\([0-9]*\).*/\1/p'; }
 D0=$(served)
 $S/bin/agent many
 D1=$(served)
@@ -165,6 +167,21 @@ if [ -n "$D0" ] && [ $((D1 - D0)) -ge 30 ]; then
 	ok "daemon: first reads in a directory no rule names are served from its entry ($((D1 - D0)) of 40)"
 else
 	fail "daemon: directory entry: $((D1 - D0)) of 40 first reads served (status: '$D0' '$D1')"
+fi
+# Read again, each is served again and gets an entry of its own; read a
+# third time, each is a hit. (These are served with a lookup among the
+# children of a policy node above; the files of a directory's own entry,
+# served with none, are below.)
+F1=$(fills)
+$S/bin/agent many
+D2=$(served)
+F2=$(fills)
+$S/bin/agent many
+D3=$(served)
+if [ -n "$F1" ] && [ $((D2 - D1)) -ge 30 ] && [ $((F2 - F1)) -ge 30 ] && [ $((D3 - D2)) -le 5 ]; then
+	ok "daemon: a file served from its directory's entry twice gets its own (served $((D2 - D1)), filled $((F2 - F1)), then served $((D3 - D2)) of 40)"
+else
+	fail "daemon: directory entry: second reads served $((D2 - D1)) and filled $((F2 - F1)), third reads served $((D3 - D2)) of 40 (status: '$D1' '$D2' '$D3' '$F1' '$F2')"
 fi
 # And the entry of a directory above: 20 files, each in a directory of its
 # own, $S/deep/a/b/dN, under $S/deep, which no rule names; the first is
@@ -174,10 +191,10 @@ fi
 _i=0
 while [ $_i -lt 20 ]; do mkdir -p $S/deep/a/b/d$_i && echo x >$S/deep/a/b/d$_i/f; _i=$((_i + 1)); done
 D0=$(served)
-F0=$(filled)
+F0=$(fills)
 $S/bin/agent deep
 D1=$(served)
-F1=$(filled)
+F1=$(fills)
 if [ -n "$D0" ] && [ $((D1 - D0)) -ge 15 ]; then
 	ok "daemon: first reads in new directories under a judged one are served from its entry ($((D1 - D0)) of 20)"
 else
@@ -196,7 +213,7 @@ fi
 # served each time: 2 or 3).
 $S/bin/agent deep
 D2=$(served)
-F2=$(filled)
+F2=$(fills)
 if [ -n "$D2" ] && [ $((D2 - D1)) -ge 15 ] && [ $((F2 - F1)) -ge 15 ]; then
 	ok "daemon: a file served from above once is served again at its second read, and filled ($((D2 - D1)) and $((F2 - F1)) of 20)"
 else
@@ -208,6 +225,25 @@ if [ -n "$D3" ] && [ $((D3 - D2)) -le 5 ]; then
 	ok "daemon: a file served from above twice is a hit when read again ($((D3 - D2)) of 20 served again)"
 else
 	fail "daemon: entry above: $((D3 - D2)) of 20 third reads served again (status: '$D2' '$D3')"
+fi
+# A directory's own entry, which needs no lookup: $S/deep/a/b/d0 got one
+# when d0/f was walked. Its other files, read once, are served by it and
+# get no entry of their own; read again, they do (a program run again, a
+# file read again); read a third time, they are hits.
+_i=0
+while [ $_i -lt 20 ]; do echo x >$S/deep/a/b/d0/g$_i; _i=$((_i + 1)); done
+D0=$(served) F0=$(fills)
+$S/bin/agent own
+D1=$(served) F1=$(fills)
+$S/bin/agent own
+D2=$(served) F2=$(fills)
+$S/bin/agent own
+D3=$(served)
+if [ -n "$F0" ] && [ $((D1 - D0)) -ge 15 ] && [ $((F1 - F0)) -le 5 ] && [ $((D2 - D1)) -ge 15 ] &&
+	[ $((F2 - F1)) -ge 15 ] && [ $((D3 - D2)) -le 5 ]; then
+	ok "daemon: files served by their directory's own entry get their own at the second read (served $((D1 - D0)), $((D2 - D1)), $((D3 - D2)); filled $((F1 - F0)), $((F2 - F1)) of 20)"
+else
+	fail "daemon: own entry: served $((D1 - D0)), $((D2 - D1)), $((D3 - D2)); filled $((F1 - F0)), $((F2 - F1)) of 20 (status: '$D0' '$D1' '$D2' '$D3' '$F0' '$F1' '$F2')"
 fi
 kill -CONT $AGP
 
