@@ -170,6 +170,7 @@ struct scratch {
 	struct emit e;
 	struct mounts mo;
 	__u64 launder;				/* see scalar() */
+	__u64 owner;		/* pid_tgid of the judgement using it (scratch_claim()) */
 	__u32 dir_rights;	/* file_rights(): children_rights() of every right judged */
 	__u32 dir_node;		/* and the node the directory is, if any (children_rights()) */
 	__u32 dir_up;		/* and how many levels above the directory the same holds */
@@ -189,11 +190,62 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+/*
+ * What an LSM program returns: 0, or a negative errno the hook passes on.
+ * Since 6.x the verifier refuses an LSM program that may return anything
+ * else (a positive value, or below -MAX_ERRNO), and it cannot know the range
+ * of a global function's result (wd_judge, wd_tamper, ...), which it
+ * verifies apart. Every computed result goes through here; a value out of
+ * range, which would be a bug, denies (fail closed).
+ */
+#define MAX_ERRNO 4095
+
+static __noinline int lsm_verdict(int err)
+{
+	long e = err;
+
+	/*
+	 * Kernels check the range on R0's lower 32 bits or (before "bpf: Fix
+	 * compare error of function retval_range_within") on all 64: the value
+	 * is made and returned sign-extended, so it passes both. Left to
+	 * itself, clang compares a copy and returns the original register, or
+	 * makes -EPERM as 0xffffffff, and the verifier sees neither in range.
+	 * A static subprogram, not inlined: the verifier follows it in its
+	 * caller's context, and the caller's frame keeps its size (6.1 allows
+	 * 512 bytes for a whole call chain, and the open path uses them all).
+	 */
+	barrier_var(e);
+	if (e >= 0)
+		e = 0;
+	else if (e < -MAX_ERRNO)
+		e = -EPERM;
+	barrier_var(e);
+	return e;
+}
+
 static __always_inline struct scratch *scratch_get(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+/*
+ * A program runs with migration disabled, but where BPF programs are
+ * preemptible (PREEMPT_RT, preempt=full) another task can run on this CPU
+ * in the middle of it, and judge with the same per-CPU scratch. A
+ * judgement claims the scratch with its thread's pid_tgid; before it
+ * allows, it checks that no other task claimed it since. If one did, what
+ * the walk left may be the other's: it denies (fail closed) and counts it.
+ */
+static __always_inline void scratch_claim(struct scratch *s)
+{
+	s->owner = bpf_get_current_pid_tgid();
+}
+
+static __always_inline bool scratch_interleaved(struct scratch *s)
+{
+	return s->owner != bpf_get_current_pid_tgid();
 }
 
 static __always_inline void count(__u32 which)
@@ -843,6 +895,16 @@ static __always_inline __u32 children_rights(struct scratch *s, struct wd_node *
  * judge reading or writing them; executing them is fileless exec. A walk
  * that fails is denied (fail closed).
  */
+/* What wd_judge() returns when it does not deny: @ret, unless the scratch was not its own throughout. */
+static __always_inline int judged(struct scratch *s, int ret)
+{
+	if (scratch_interleaved(s)) {
+		count(WD_CNT_INTERLEAVED);
+		return -EACCES;
+	}
+	return ret;
+}
+
 __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 {
 	struct wd_task *t = current_mark();
@@ -863,6 +925,7 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 	s = scratch_get();
 	if (!agent || !s || !agent->root_node || right >= WD_RIGHT_COUNT)
 		return -EACCES;	/* marked, but no policy: never run unconfined */
+	scratch_claim(s);
 	root_node = agent->root_node;
 	if (!(how & JUDGE_QUIET) && special_fs((struct dentry *)dentry, right, &what))
 		return wd_tamper(agent_id, what, 0, 0);
@@ -877,12 +940,12 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 		mask = deny ? 0 : 1 << WD_RIGHT_EXEC;
 	} else if (w->done && w->internal) {
 		if (how & JUDGE_QUIET)
-			return (1 << WD_RIGHT_COUNT) - 1;
+			return judged(s, (1 << WD_RIGHT_COUNT) - 1);
 		s->dir_rights = 0;	/* no path: nothing said about a directory */
-		return how & JUDGE_SAY_SILENT ? 1 : 0;
+		return judged(s, how & JUDGE_SAY_SILENT ? 1 : 0);
 	} else if (!w->done || w->foreign) {
 		if (how & JUDGE_SKIP_FOREIGN && w->done)
-			return 1;
+			return judged(s, 1);
 		count(WD_CNT_WALK_FAIL);
 		deny = true;
 		flags = WD_EVF_UNRESOLVED;
@@ -925,18 +988,18 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 		}
 		if (!deny && !audit && !(how & JUDGE_QUIET)) {
 			if (!(how & JUDGE_SAY_SILENT))
-				return 0;
+				return judged(s, 0);
 			/* by_id is false: node is still the one the names reached */
 			s->dir_rights &= children_rights(s, node, depth, by_id);
-			return 1;
+			return judged(s, 1);
 		}
 	}
 	if (how & JUDGE_QUIET)
-		return mask;
+		return judged(s, mask);
 	decision = decision_for(agent, deny);
 	wd_emit(agent_id, EMIT_WHAT(right == WD_RIGHT_EXEC ? WD_EV_EXEC : WD_EV_FILE, right,
 				    decision, flags), rule, depth, 0);
-	return decision == WD_DEC_DENY ? -EACCES : 0;
+	return decision == WD_DEC_DENY ? -EACCES : judged(s, 0);
 }
 
 /*
@@ -1029,7 +1092,7 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	if (clone_flags & CLONE_INTO_CGROUP) {
 		ret = wd_tamper(parent->agent, WD_TAMPER_CGROUP, 0, 0);
 		if (ret)
-			return ret;
+			return lsm_verdict(ret);
 	}
 	child = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child) {
@@ -1634,7 +1697,7 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return open_rights(file);
+	return lsm_verdict(open_rights(file));
 }
 
 /* A file passed in over a unix socket is judged as if the agent opened it. */
@@ -1643,7 +1706,7 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return open_rights(file);
+	return lsm_verdict(open_rights(file));
 }
 
 SEC("lsm/path_truncate")
@@ -1651,7 +1714,7 @@ int BPF_PROG(wd_path_truncate, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
-	return judge_path(path, WD_RIGHT_WRITE);
+	return lsm_verdict(judge_path(path, WD_RIGHT_WRITE));
 }
 
 SEC("lsm/path_chmod")
@@ -1659,7 +1722,7 @@ int BPF_PROG(wd_path_chmod, const struct path *path, umode_t mode, int ret)
 {
 	if (ret)
 		return ret;
-	return judge_path(path, WD_RIGHT_WRITE);
+	return lsm_verdict(judge_path(path, WD_RIGHT_WRITE));
 }
 
 SEC("lsm/path_chown")
@@ -1667,7 +1730,7 @@ int BPF_PROG(wd_path_chown, const struct path *path, __u32 uid, __u32 gid, int r
 {
 	if (ret)
 		return ret;
-	return judge_path(path, WD_RIGHT_WRITE);
+	return lsm_verdict(judge_path(path, WD_RIGHT_WRITE));
 }
 
 /*
@@ -1770,12 +1833,26 @@ __noinline int wd_judge_dentry(__u64 dentry, __u32 right)
 	return wd_judge(dentry, 0, right);
 }
 
+/*
+ * The hook gained the mount's idmap as its first argument in 6.3 (6.1:
+ * dentry, iattr). Both are here; user/lsm.c loads the one whose arity the
+ * kernel's BTF prototype of bpf_lsm_inode_setattr has (hook_variants[]).
+ */
 SEC("lsm/inode_setattr")
 int BPF_PROG(wd_inode_setattr, struct dentry *dentry, struct iattr *attr, int ret)
 {
 	if (ret)
 		return ret;
-	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(wd_inode_setattr_idmap, struct mnt_idmap *idmap, struct dentry *dentry,
+	     struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
 }
 
 SEC("lsm/inode_setxattr")
@@ -1784,7 +1861,7 @@ int BPF_PROG(wd_inode_setxattr, struct user_namespace *mnt_userns, struct dentry
 {
 	if (ret)
 		return ret;
-	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
 }
 
 SEC("lsm/inode_removexattr")
@@ -1793,7 +1870,7 @@ int BPF_PROG(wd_inode_removexattr, struct user_namespace *mnt_userns, struct den
 {
 	if (ret)
 		return ret;
-	return wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE);
+	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
 }
 
 /* ---- hooks: create and delete ------------------------------------------ */
@@ -1804,7 +1881,7 @@ int BPF_PROG(wd_path_mknod, const struct path *dir, struct dentry *dentry, umode
 {
 	if (ret)
 		return ret;
-	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_CREATE));
 }
 
 SEC("lsm/path_mkdir")
@@ -1812,7 +1889,7 @@ int BPF_PROG(wd_path_mkdir, const struct path *dir, struct dentry *dentry, umode
 {
 	if (ret)
 		return ret;
-	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_CREATE));
 }
 
 SEC("lsm/path_symlink")
@@ -1821,7 +1898,7 @@ int BPF_PROG(wd_path_symlink, const struct path *dir, struct dentry *dentry, con
 {
 	if (ret)
 		return ret;
-	return judge_in(dir, dentry, WD_RIGHT_CREATE);
+	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_CREATE));
 }
 
 SEC("lsm/path_link")
@@ -1835,8 +1912,8 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	mnt = BPF_CORE_READ(new_dir, mnt);
 	ret = judge(new_dentry, mnt, WD_RIGHT_CREATE);
 	if (ret)
-		return ret;
-	return wd_refer(scalar(old_dentry), scalar(new_dentry), scalar(mnt));
+		return lsm_verdict(ret);
+	return lsm_verdict(wd_refer(scalar(old_dentry), scalar(new_dentry), scalar(mnt)));
 }
 
 SEC("lsm/path_unlink")
@@ -1844,7 +1921,7 @@ int BPF_PROG(wd_path_unlink, const struct path *dir, struct dentry *dentry, int 
 {
 	if (ret)
 		return ret;
-	return judge_in(dir, dentry, WD_RIGHT_DELETE);
+	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_DELETE));
 }
 
 SEC("lsm/path_rmdir")
@@ -1852,7 +1929,7 @@ int BPF_PROG(wd_path_rmdir, const struct path *dir, struct dentry *dentry, int r
 {
 	if (ret)
 		return ret;
-	return judge_in(dir, dentry, WD_RIGHT_DELETE);
+	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_DELETE));
 }
 
 /*
@@ -1882,7 +1959,7 @@ int BPF_PROG(wd_path_rename, const struct path *old_dir, struct dentry *old_dent
 		ret = wd_refer(scalar(old_dentry), scalar(new_dentry), scalar(mnt));
 	if (!ret && exchange)
 		ret = wd_refer(scalar(new_dentry), scalar(old_dentry), scalar(mnt));
-	return ret;
+	return lsm_verdict(ret);
 }
 
 /* ---- hooks: exec ------------------------------------------------------- */
@@ -1893,7 +1970,7 @@ int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return ret;
-	return file_rights(bprm->file, 1 << WD_RIGHT_EXEC);
+	return lsm_verdict(file_rights(bprm->file, 1 << WD_RIGHT_EXEC));
 }
 
 /* ld.so and dlopen map libraries executable; so can anyone. */
@@ -1905,7 +1982,7 @@ int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	return file_rights(file, 1 << WD_RIGHT_EXEC);
+	return lsm_verdict(file_rights(file, 1 << WD_RIGHT_EXEC));
 }
 
 SEC("lsm/file_mprotect")
@@ -1921,7 +1998,7 @@ int BPF_PROG(wd_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot
 	file = BPF_CORE_READ(vma, vm_file);
 	if (!file)
 		return 0;
-	return judge_file(file, WD_RIGHT_EXEC);
+	return lsm_verdict(judge_file(file, WD_RIGHT_EXEC));
 }
 
 /* ---- hooks: protections ------------------------------------------------ */
@@ -1931,7 +2008,7 @@ int BPF_PROG(wd_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_BPF);
+	return lsm_verdict(deny_agents(WD_TAMPER_BPF));
 }
 
 SEC("lsm/kernel_module_request")
@@ -1939,7 +2016,7 @@ int BPF_PROG(wd_module_request, char *kmod_name, int ret)
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MODULE);
+	return lsm_verdict(deny_agents(WD_TAMPER_MODULE));
 }
 
 SEC("lsm/kernel_read_file")	/* finit_module, firmware, kexec, policy */
@@ -1948,7 +2025,7 @@ int BPF_PROG(wd_kernel_read_file, struct file *file, enum kernel_read_file_id id
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MODULE);
+	return lsm_verdict(deny_agents(WD_TAMPER_MODULE));
 }
 
 SEC("lsm/kernel_load_data")	/* init_module, kexec_load */
@@ -1956,7 +2033,7 @@ int BPF_PROG(wd_kernel_load_data, enum kernel_load_data_id id, bool contents, in
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MODULE);
+	return lsm_verdict(deny_agents(WD_TAMPER_MODULE));
 }
 
 SEC("lsm/sb_mount")
@@ -1965,7 +2042,7 @@ int BPF_PROG(wd_sb_mount, const char *dev_name, const struct path *path, const c
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MOUNT);
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/sb_umount")
@@ -1973,7 +2050,7 @@ int BPF_PROG(wd_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MOUNT);
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/move_mount")
@@ -1981,7 +2058,7 @@ int BPF_PROG(wd_move_mount, const struct path *from_path, const struct path *to_
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MOUNT);
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/sb_pivotroot")
@@ -1989,7 +2066,7 @@ int BPF_PROG(wd_sb_pivotroot, const struct path *old_path, const struct path *ne
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MOUNT);
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/path_chroot")
@@ -1997,7 +2074,7 @@ int BPF_PROG(wd_path_chroot, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
-	return deny_agents(WD_TAMPER_MOUNT);
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/task_kill")
@@ -2006,7 +2083,7 @@ int BPF_PROG(wd_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 {
 	if (ret)
 		return ret;
-	return outside_instance(p, WD_TAMPER_SIGNAL, sig);
+	return lsm_verdict(outside_instance(p, WD_TAMPER_SIGNAL, sig));
 }
 
 /* ptrace, /proc/PID/mem and other /proc files, process_vm_*, pidfd_getfd */
@@ -2016,8 +2093,8 @@ int BPF_PROG(wd_ptrace_access_check, struct task_struct *child, unsigned int mod
 	if (ret)
 		return ret;
 	/* ps and friends probe /proc/PID with NOAUDIT: deny those quietly. */
-	return outside_instance(child, WD_TAMPER_PTRACE |
-				(mode & PTRACE_MODE_NOAUDIT ? TAMPER_QUIET : 0), mode);
+	return lsm_verdict(outside_instance(child, WD_TAMPER_PTRACE |
+				(mode & PTRACE_MODE_NOAUDIT ? TAMPER_QUIET : 0), mode));
 }
 
 SEC("lsm/file_ioctl")
@@ -2030,7 +2107,7 @@ int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 	if (cmd != TIOCSTI && cmd != TIOCLINUX)
 		return 0;
 	t = current_mark();
-	return t ? wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd) : 0;
+	return lsm_verdict(t ? wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd) : 0);
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -2092,8 +2169,8 @@ int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int
 	agent = net_agent(&agent_id);
 	if (!agent || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_RAW))
 		return 0;
-	return wd_net_event(agent_id, WD_NET_RAW << 16 | family, type << 16 | (protocol & 0xffff),
-			    0, 0);
+	return lsm_verdict(wd_net_event(agent_id, WD_NET_RAW << 16 | family,
+					type << 16 | (protocol & 0xffff), 0, 0));
 }
 
 /*
@@ -2115,14 +2192,17 @@ int BPF_PROG(wd_socket_post_create, struct socket *sock, int family, int type, i
 	     int kern, int ret)
 {
 	struct wd_task *t;
+	struct sock *sk;
 	__u32 *owner;
 
 	if (ret || family != AF_UNIX || kern)
 		return ret;
 	t = current_mark();
-	if (!t || !sock->sk)
+	/* Read once: 6.x verifiers take each read of sock->sk as maybe NULL. */
+	sk = sock->sk;
+	if (!t || !sk)
 		return 0;
-	owner = bpf_sk_storage_get(&unix_owner, sock->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	owner = bpf_sk_storage_get(&unix_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!owner)
 		return -ENOMEM;	/* cannot tell it is ours later: refuse now */
 	*owner = t->agent + 1;
@@ -2138,6 +2218,10 @@ static __always_inline int judge_unix(struct sock *other)
 	__u32 agent_id, *owner;
 	int len;
 
+	/* other->sk of unix_may_send is, to 6.x verifiers, maybe NULL; the
+	 * kernel passes a peer that has one, so there is nothing to judge. */
+	if (!other)
+		return 0;
 	agent = net_agent(&agent_id);
 	if (!agent)
 		return 0;
@@ -2161,7 +2245,7 @@ int BPF_PROG(wd_unix_stream_connect, struct sock *sock, struct sock *other, stru
 {
 	if (ret)
 		return ret;
-	return judge_unix(other);
+	return lsm_verdict(judge_unix(other));
 }
 
 SEC("lsm/unix_may_send")
@@ -2169,7 +2253,7 @@ int BPF_PROG(wd_unix_may_send, struct socket *sock, struct socket *other, int re
 {
 	if (ret)
 		return ret;
-	return judge_unix(other->sk);
+	return lsm_verdict(judge_unix(other->sk));
 }
 
 /* ---- process lifecycle ---------------------------------------------------- */
@@ -2378,7 +2462,7 @@ int BPF_PROG(wd_attach_task_alloc, struct task_struct *task, unsigned long clone
 		return ret;
 	if (!wd_attach_member(bpf_get_current_task()))
 		return 0;
-	return attach_mark(task);	/* a member's child we cannot mark is not born */
+	return lsm_verdict(attach_mark(task));	/* a member's child we cannot mark is not born */
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -2666,19 +2750,19 @@ static __always_inline int net_gate(struct socket *sock, __u32 right)
 SEC("lsm/socket_connect")
 int BPF_PROG(wd_gate_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
-	return ret ? ret : net_gate(sock, WD_NET_CONNECT);
+	return ret ? ret : lsm_verdict(net_gate(sock, WD_NET_CONNECT));
 }
 
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(wd_gate_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
-	return ret ? ret : net_gate(sock, WD_NET_CONNECT);
+	return ret ? ret : lsm_verdict(net_gate(sock, WD_NET_CONNECT));
 }
 
 SEC("lsm/socket_bind")
 int BPF_PROG(wd_gate_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
-	return ret ? ret : net_gate(sock, WD_NET_BIND);
+	return ret ? ret : lsm_verdict(net_gate(sock, WD_NET_BIND));
 }
 
 /* The daemon's sweep: "AGENT TGID" of each bound process outside its network cgroups. */

@@ -300,7 +300,8 @@ enum wd_counter {
 	WD_CNT_RATE_LIMITED = 3,	/* events not sent: over the agent's rate limit */
 	WD_CNT_VCACHE_FILL = 4,	/* open verdicts put in the cache */
 	WD_CNT_DCACHE_SERVED = 5,	/* first opens allowed by their directory's entry, no walk */
-	WD_CNT_MAX = 6,
+	WD_CNT_INTERLEAVED = 6,	/* judgements denied: another task used this CPU's scratch meanwhile */
+	WD_CNT_MAX = 7,
 };
 
 /*

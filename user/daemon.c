@@ -1630,6 +1630,7 @@ static void status_json(struct daemon *d, cJSON *root)
 	cJSON_AddNumberToObject(c, "track_failed", lsm_counter(d->skel, WD_CNT_TRACK_FAIL));
 	cJSON_AddNumberToObject(c, "vcache_filled", lsm_counter(d->skel, WD_CNT_VCACHE_FILL));
 	cJSON_AddNumberToObject(c, "dircache_served", lsm_counter(d->skel, WD_CNT_DCACHE_SERVED));
+	cJSON_AddNumberToObject(c, "judgements_interleaved", lsm_counter(d->skel, WD_CNT_INTERLEAVED));
 	cJSON_AddNumberToObject(c, "reloads", d->reloads);
 	cJSON_AddNumberToObject(c, "reload_failures", d->reload_failures);
 }

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "kfeatures.h"
 #include "commands.h"
 #include "lsm.h"
 #include "net.h"
@@ -138,6 +139,27 @@ static void print_parts(struct sbuf *out, unsigned okmask, bool json)
 		sb_puts(out, "warden run refuses a policy it cannot fully enforce; --allow-partial runs it with the network rules alone.\n");
 }
 
+/* Which of its ways each part works by here (kfeatures.h): what -v also says at load. */
+static void print_mechanisms(struct sbuf *out, bool json)
+{
+	struct kfeatures kf;
+	struct sbuf why = {0};
+
+	if (kfeatures_probe(&kf, &why)) {
+		sb_putc(&why, '\0');
+		if (json)
+			sb_puts(out, ",\"mechanisms\":null");
+		else
+			sb_printf(out, "\nMechanisms: unknown (%s)\n", why.buf);
+		sb_free(&why);
+		return;
+	}
+	sb_puts(out, json ? ",\"mechanisms\":{" : "\nHow each part works on this kernel:\n");
+	kfeatures_describe(&kf, out, json);
+	if (json)
+		sb_putc(out, '}');
+}
+
 static const char doctor_usage[] =
 	"Usage: warden doctor [--json]\n"
 	"\n"
@@ -205,6 +227,7 @@ int cmd_doctor(int argc, char **argv)
 	if (json)
 		sb_putc(&out, ']');
 	print_parts(&out, okmask, json);
+	print_mechanisms(&out, json);
 	if (json)
 		sb_printf(&out, ",\"ok\":%s}\n", all_ok ? "true" : "false");
 	else

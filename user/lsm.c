@@ -11,17 +11,64 @@
 #include <dirent.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "kfeatures.h"
 #include "lsm.h"
 #include "lsm.skel.h"
 
 #define LSM_LIST "/sys/kernel/security/lsm"
 #define LSM_FIX "add \"bpf\" to the kernel's lsm= boot parameter (for example lsm=landlock,lockdown,yama,integrity,apparmor,bpf) and reboot"
 
+/* Is BPF LSM built into this kernel (CONFIG_BPF_LSM)? Its hook stubs are in BTF only then. */
+static int bpf_lsm_built_in(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, "bpf_lsm_file_open", BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0;
+}
+
+/*
+ * What to do when "bpf" is not in the active list @list: the exact lsm=
+ * value (the active ones in their order, then bpf; "capability" is always
+ * first and never named) and where to put it, when the kernel has BPF LSM
+ * built in; else that no boot parameter can help.
+ */
+static void say_lsm_fix(struct sbuf *why, char *list)
+{
+	char *tok, *save;
+	bool first = true;
+	int built_in = bpf_lsm_built_in();
+
+	if (built_in == 0) {
+		sb_puts(why, "this kernel is built without BPF LSM (CONFIG_BPF_LSM), so no boot parameter "
+			     "can turn it on: boot a kernel that has it (Debian 12's linux-image-*-amd64 "
+			     "and -cloud-amd64 do)");
+		return;
+	}
+	sb_printf(why, "add \"bpf\" to the kernel's lsm= boot parameter: %s boot it with lsm=",
+		  built_in > 0 ? "this kernel has BPF LSM built in (CONFIG_BPF_LSM), so"
+			       : "if it has BPF LSM built in (CONFIG_BPF_LSM; its BTF cannot be read to tell),");
+	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+		if (!strcmp(tok, "capability"))
+			continue;
+		sb_printf(why, "%s%s", first ? "" : ",", tok);
+		first = false;
+	}
+	sb_printf(why, "%sbpf: in /etc/default/grub add it to GRUB_CMDLINE_LINUX_DEFAULT "
+		       "(replacing any lsm= there), then run update-grub and reboot",
+		  first ? "" : ",");
+}
+
 int lsm_active(struct sbuf *why)
 {
-	char *list = NULL, *tok, *save;
+	char *list = NULL, *tok, *save, *copy;
 	int ret;
 
 	ret = read_file(LSM_LIST, &list, NULL);
@@ -32,15 +79,21 @@ int lsm_active(struct sbuf *why)
 			  LSM_LIST, strerror(-ret), LSM_FIX);
 		return ret;
 	}
+	copy = strdup(list);
 	for (tok = strtok_r(list, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 		if (!strcmp(tok, "bpf")) {
 			free(list);
+			free(copy);
 			return 0;
 		}
 	}
-	sb_printf(why, "BPF LSM is not active on this kernel (%s has no \"bpf\"); %s", LSM_LIST,
-		  LSM_FIX);
+	sb_printf(why, "BPF LSM is not active on this kernel (%s has no \"bpf\"); ", LSM_LIST);
+	if (copy)
+		say_lsm_fix(why, copy);
+	else
+		sb_puts(why, LSM_FIX);
 	free(list);
+	free(copy);
 	return -EOPNOTSUPP;
 }
 
@@ -146,20 +199,69 @@ static int lsm_open_configure(struct lsm_bpf **out, size_t nodes, const struct l
  * __d_move, where the kernel's BTF has that function; elsewhere each open
  * reads rename_lock's sequence instead, a probe read. Before the load.
  */
-static void want_rename_count(struct lsm_bpf *skel)
+static void want_rename_count(struct lsm_bpf *skel, const struct kfeatures *kf)
 {
 	struct bpf_program *counters[] = { skel->progs.wd_rename_begins,
 					   skel->progs.wd_rename_ends };
-	bool have = libbpf_find_vmlinux_btf_id("__d_move", BPF_TRACE_FENTRY) > 0;
 
-	skel->rodata->renames_counted = have;
+	skel->rodata->renames_counted = kf->d_move;
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		bpf_program__set_autoload(counters[i], have);
+		bpf_program__set_autoload(counters[i], kf->d_move);
 		/* attach_rename_count() attaches them, first */
 		bpf_program__set_autoattach(counters[i], false);
 	}
-	pr_debug("renames: %s\n", have ? "counted at __d_move"
-				       : "rename_lock's sequence (no __d_move in the kernel's BTF)");
+}
+
+/*
+ * Hooks whose prototype changed across the kernels Warden runs on: one
+ * program per prototype, and the one whose arity the kernel's BTF has is
+ * loaded. A kernel with neither cannot have the hook judged: the load fails
+ * (fail closed), saying so.
+ */
+static int want_hook_variants(struct lsm_bpf *skel, const struct kfeatures *kf, struct sbuf *why)
+{
+	const struct {
+		struct bpf_program *prog;
+		int args;	/* the hook's own arguments (BPF_PROG adds ret) */
+	} setattr[] = {
+		{ skel->progs.wd_inode_setattr, 2 },
+		{ skel->progs.wd_inode_setattr_idmap, 3 },
+	};
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof(setattr) / sizeof(setattr[0]); i++) {
+		bool fits = setattr[i].args == kf->setattr_args;
+
+		found |= fits;
+		bpf_program__set_autoload(setattr[i].prog, fits);
+	}
+	if (!found) {
+		sb_printf(why, "the kernel's inode_setattr hook has %d arguments (%s); this Warden knows "
+			       "2 (6.1) and 3 (6.3 and later), so chmod, chown, utimes and truncate "
+			       "could not be judged; nothing was loaded",
+			  kf->setattr_args, kf->setattr_args < 0 ? strerror(-kf->setattr_args) : "BTF");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
+{
+	struct kfeatures kf;
+	struct sbuf desc = {0};
+	int err = kfeatures_probe(&kf, why);
+
+	if (err)
+		return err;
+	want_rename_count(skel, &kf);
+	err = want_hook_variants(skel, &kf, why);
+	if (verbose) {
+		kfeatures_describe(&kf, &desc, false);
+		sb_putc(&desc, '\0');
+		pr_debug("this kernel's mechanisms:\n%s", desc.buf);
+		sb_free(&desc);
+	}
+	return err;
 }
 
 static int attach_counter(struct bpf_program *prog, struct bpf_link **link, struct sbuf *why)
@@ -198,9 +300,11 @@ static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 {
 	int err;
 
+	err = probe_kernel(skel, why);
+	if (err)
+		return err;
 	if (verbose >= 2)
 		want_verifier_stats(skel->obj);
-	want_rename_count(skel);
 	err = lsm_bpf__load(skel);
 	if (verbose >= 2)
 		print_verifier_stats(skel->obj);
@@ -495,10 +599,12 @@ int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const s
 	err = reuse_pinned_maps(skel, dir, adopted, why);
 	keep = !err && *adopted && generation_present(links);
 	if (!err && keep) {
-		want_rename_count(skel);
-		err = lsm_bpf__load(skel);
-		if (err)
-			sb_printf(why, "cannot load the BPF LSM programs: %s", strerror(-err));
+		err = probe_kernel(skel, why);
+		if (!err) {
+			err = lsm_bpf__load(skel);
+			if (err)
+				sb_printf(why, "cannot load the BPF LSM programs: %s", strerror(-err));
+		}
 	} else if (!err) {
 		err = lsm_load_attach(skel, why);
 		if (!err) {

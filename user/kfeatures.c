@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the running kernel offers Warden's BPF programs (kfeatures.h). */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kfeatures.h"
+
+/* The arity of LSM hook @hook (its bpf_lsm_ stub's prototype), or -errno. */
+static int hook_arity(const struct btf *btf, const char *hook)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "bpf_lsm_%s", hook);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_func_proto(t))
+		return -EINVAL;
+	return btf_vlen(t);
+}
+
+static bool has_member(const struct btf *btf, const char *strct, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, strct, BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if (!btf) {
+		err = -errno;
+		sb_printf(why, "cannot read the kernel's BTF (%s): the kernel needs CONFIG_DEBUG_INFO_BTF=y",
+			  strerror(-err));
+		return err;
+	}
+	f->d_move = btf__find_by_name_kind(btf, "__d_move", BTF_KIND_FUNC) > 0;
+	f->sb_mount_list = has_member(btf, "mount", "mnt_next_for_sb");
+	f->setattr_args = hook_arity(btf, "inode_setattr");
+	/* Documented: /sys/kernel/realtime reads 1 on a PREEMPT_RT kernel. */
+	f->preempt_rt = access("/sys/kernel/realtime", F_OK) == 0;
+	btf__free(btf);
+	return 0;
+}
+
+static const char *setattr_mechanism(int args)
+{
+	switch (args) {
+	case 2:
+		return "inode_setattr(dentry, iattr)";
+	case 3:
+		return "inode_setattr(idmap, dentry, iattr)";
+	default:
+		return "unknown prototype: chmod, chown, utimes and truncate through it cannot be judged";
+	}
+}
+
+void kfeatures_describe(const struct kfeatures *f, struct sbuf *out, bool json)
+{
+	const struct {
+		const char *part, *mechanism;
+	} rows[] = {
+		{ "renames", f->d_move ? "counted at __d_move (fentry/fexit)"
+				       : "rename_lock's sequence, read at each cached open" },
+		{ "mounts", f->sb_mount_list ? "a super block's mounts by mnt_next_for_sb"
+					     : "a super block's mounts by s_mounts" },
+		{ "setattr", setattr_mechanism(f->setattr_args) },
+		{ "preemption", f->preempt_rt ? "PREEMPT_RT: programs can be preempted; each judgement claims its scratch"
+					      : "not PREEMPT_RT (preempt=full would make programs preemptible too); each judgement claims its scratch" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (json) {
+			sb_printf(out, "%s\"%s\":", i ? "," : "", rows[i].part);
+			sb_json_str(out, rows[i].mechanism, strlen(rows[i].mechanism));
+		} else {
+			sb_printf(out, "  %-13s %s\n", rows[i].part, rows[i].mechanism);
+		}
+	}
+}

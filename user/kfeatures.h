@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the running kernel offers Warden's BPF programs, read from its BTF
+ * (never from its version number): which of two ways a part works here.
+ * The loader picks programs by it; doctor and -v say which were picked.
+ */
+#ifndef WARDEN_KFEATURES_H
+#define WARDEN_KFEATURES_H
+
+#include <stdbool.h>
+#include "util.h"
+
+struct kfeatures {
+	bool d_move;		/* __d_move is in BTF: renames are counted at it (fentry/fexit) */
+	bool sb_mount_list;	/* struct mount has mnt_next_for_sb (newer kernels): a super block's mounts are a singly linked list */
+	int setattr_args;	/* arguments of the inode_setattr hook: 2 (dentry, iattr), 3 (idmap first, 6.3+), or -errno */
+	bool preempt_rt;	/* PREEMPT_RT: BPF programs can be preempted (docs/kernels.md) */
+};
+
+/* Read @f from /sys/kernel/btf/vmlinux. 0, or -errno with the reason in @why. */
+int kfeatures_probe(struct kfeatures *f, struct sbuf *why);
+
+/* One line per part, "  NAME  MECHANISM\n", or a JSON object when @json. */
+void kfeatures_describe(const struct kfeatures *f, struct sbuf *out, bool json);
+
+#endif
