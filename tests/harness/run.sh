@@ -165,6 +165,32 @@ fi
 WARDEN_VM_TCG=many vm badtcg -- true
 expect "WARDEN_VM_TCG=many is refused" badtcg 125 "WARDEN_VM_TCG must be 'single' or 'multi'"
 
+# 10. What cannot boot fails loudly, with 125 and a message, never silently:
+# an image that is no kernel (qemu starts, nothing boots: the boot deadline),
+# and a package the archive does not have.
+head -c 65536 /dev/urandom >"$out/notakernel"
+WARDEN_VM_BOOT_TIMEOUT=20 vm notakernel --kernel "$out/notakernel" -- true
+expect "an image that does not boot exits 125 within the boot deadline" notakernel 125 \
+	"vmtest: the guest did not boot within 20 s"
+vm nopkg --kernel linux-image-0.0.0-0-nosuch-amd64-unsigned -- true
+expect "a kernel package that does not exist exits 125" nopkg 125 \
+	"vmtest: cannot download kernel package 'linux-image-0.0.0-0-nosuch-amd64-unsigned'"
+
+# 11. Every kernel of the matrix (tests/kernels) boots, and is the kernel
+# asked for: each package's own uname -r.
+while read -r kind pkg _; do
+	[[ $kind == kernel ]] || continue
+	id=boot-${pkg//[^a-z0-9]/-}
+	vm "$id" --kernel "$pkg" -- uname -r
+	want=${pkg#linux-image-}
+	want=${want%-unsigned}
+	if [[ $(rc "$id") == 0 && $(cat "$out/$id.out") == "$want" ]]; then
+		result "the matrix kernel $pkg boots" "$id" 1
+	else
+		result "the matrix kernel $pkg boots" "$id" 0 "rc $(rc "$id"), uname -r '$(cat "$out/$id.out")'"
+	fi
+done <"$repo/tests/kernels"
+
 # 4, collected.
 wait "$bg"
 echo $? >"$out/hang.rc"
