@@ -7,10 +7,14 @@
  *   wtest thread-open PATH          the same from a second thread
  *   wtest threads-loop PATH N       N threads opening PATH every 100 ms, forever,
  *                                   each printing "T<i> ok|EACCES|..." per try
+ *   wtest open-loop PATH SECONDS [US]  open PATH for SECONDS, as fast as it can
+ *                                   or sleeping US microseconds after each;
+ *                                   prints "ok=N denied=N other=N"
  *   wtest fork-open PATH            from a forked child
  *   wtest setsid-open PATH          from a child in a new session
  *   wtest double-fork-open PATH     from an orphaned grandchild
  *   wtest as UID GID CMD...         setgid/setuid, then exec CMD
+ *   wtest fifo PRIO CMD...          SCHED_FIFO at PRIO, then exec CMD
  *   wtest ids                       prints "pid=N tid=N ppid=N"
  *   wtest do ACTION ARGS...         one system call, see do_action(); prints
  *                                   "ok" or the errno's name (EACCES, EXDEV...)
@@ -33,6 +37,7 @@
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <termios.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +90,32 @@ static void *loop_main(void *arg)
 		usleep(100000);
 	}
 	return NULL;
+}
+
+/* As many opens of @path as @seconds allow: how many were allowed, denied, other. */
+static int open_loop(const char *path, int seconds, int pause_us)
+{
+	long ok = 0, denied = 0, other = 0;
+	time_t end = time(NULL) + seconds;
+
+	while (time(NULL) < end) {
+		for (int i = 0; i < 100; i++) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				ok++;
+				close(fd);
+			} else if (errno == EACCES || errno == EPERM) {
+				denied++;
+			} else {
+				other++;
+			}
+			if (pause_us)
+				usleep(pause_us);
+		}
+	}
+	printf("ok=%ld denied=%ld other=%ld\n", ok, denied, other);
+	return 0;
 }
 
 static int child_status(pid_t pid)
@@ -564,6 +595,8 @@ int main(int argc, char **argv)
 		pause();
 		return 0;
 	}
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "open-loop"))
+		return open_loop(argv[2], atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
 	if (argc == 3 && !strcmp(argv[1], "fork-open"))
 		return in_child(argv[2], 0);
 	if (argc == 3 && !strcmp(argv[1], "setsid-open"))
@@ -574,6 +607,14 @@ int main(int argc, char **argv)
 		if (setgid(atoi(argv[3])) || setuid(atoi(argv[2])))
 			return 2;
 		execvp(argv[4], argv + 4);
+		return 2;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "fifo")) {
+		struct sched_param sp = { .sched_priority = atoi(argv[2]) };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			return 2;
+		execvp(argv[3], argv + 3);
 		return 2;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "do")) {
