@@ -24,7 +24,21 @@ J
 
 # Servers the allowed calls reach (TCP accepts; UDP echoes).
 NET_PIDS=
-net_serve() { $WN serve "$@" >/dev/null 2>&1 & NET_PIDS="$NET_PIDS $!"; }
+NET_READY=$(mktemp -d)
+# net_serve PROTO ADDR PORT: a server in the background, its "ready" line in
+# $NET_READY (net_ready waits for every one: no fixed sleep).
+net_serve() {
+	$WN serve "$@" >"$NET_READY/$1-$2-$3" 2>&1 &
+	NET_PIDS="$NET_PIDS $!"
+}
+# net_ready: until every server started so far has said "ready" (60 s at most,
+# counted in 0.1 s sleeps, so a slow machine stretches it).
+net_ready() {
+	for _nr in "$NET_READY"/*; do
+		_i=0
+		while ! grep -qs ready "$_nr" && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+	done
+}
 net_serve tcp 127.0.0.1 18001
 net_serve tcp 127.0.0.1 18050
 net_serve tcp 127.0.0.1 18060
@@ -33,7 +47,7 @@ net_serve tcp 127.0.0.1 17000
 net_serve tcp ::1 18001
 net_serve tcp ::1 18002
 net_serve udp 127.0.0.1 18010
-sleep 1
+net_ready
 
 cat >$NS/agent.sh <<J
 r() { n=\$1; shift; echo "\$n=\$($WN "\$@" 2>&1 | tail -1)"; }

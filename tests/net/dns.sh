@@ -16,7 +16,9 @@ chmod 755 $DS
 } >$DS/zone
 $FD -z $DS/zone -l $DS/upstream.log -s slow.example.org >$DS/port 2>$DS/fakedns.err &
 DNS_PID=$!
-sleep 1
+# fakedns prints its port once it listens: wait for it (60 s at most).
+_i=0
+while ! grep -qs . $DS/port && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
 UP=$(head -1 $DS/port)
 cat >$DS/p.json <<J
 {"version": 1, "name": "dns-agent", "network": {"default": "deny", "rules": [
@@ -26,12 +28,12 @@ cat >$DS/p.json <<J
 ]}}
 J
 for a in 127.0.0.7 127.0.0.8 127.0.0.9 127.0.0.10 ::1; do
-	$WN serve tcp $a 18443 >/dev/null 2>&1 &
+	net_serve tcp $a 18443
 	DNS_SERVERS="$DNS_SERVERS $!"
 done
-$WN serve tcp 127.0.0.8 18444 >/dev/null 2>&1 &
+net_serve tcp 127.0.0.8 18444
 DNS_SERVERS="$DNS_SERVERS $!"
-sleep 1
+net_ready
 # asker.sh CASE ARGS...: note this process's pid and parent, then become wnet
 # (same pid, comm "wnet"): its resolve event must name exactly that process.
 cat >$DS/asker.sh <<J

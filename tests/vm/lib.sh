@@ -44,3 +44,54 @@ only() {
 	_odd=$(echo "$2" | grep -v "$1" | sort | uniq -c | head -3 | tr -s ' \n' ' ')
 	if [ "$_n" -gt 0 ] && [ -z "$_odd" ]; then echo "$1 all"; else echo "n=$_n odd:$_odd"; fi
 }
+
+# --- waiting. The guest is slow and uneven (TCG: 10-50x slower than native,
+# stalls of seconds), so a check on what another process must have done by
+# now (a line written, an event drained, a policy loaded) first polls for
+# it, with a generous bound, instead of sleeping a fixed time. A bound
+# counts 0.1 s sleeps, not the clock: slowness stretches it, never cuts it
+# short. (A fixed sleep stays only where a check shows that something does
+# NOT happen during a while, after polling for what must happen.)
+
+# lines FILE: how many lines FILE has; 0 if it does not exist (yet)
+lines() {
+	_ln=$(cat "$1" 2>/dev/null | wc -l)
+	echo $((${_ln:-0} + 0))
+}
+
+# wait_until SECONDS CMD...: run CMD (quiet: a test, grep -q, a function)
+# every 0.1 s until it succeeds, about SECONDS at most; CMD's last status.
+# One that runs out says so ("# gave up ..."); after 3 of them (the run is
+# failing already) each waits 10 s at most, so that a broken guest still
+# ends within vmtest's --timeout. Not to be nested: CMD must not call it.
+WAIT_MISSED=${WAIT_MISSED:-0}
+wait_until() {
+	_wu_n=$(($1 * 10))
+	[ "$WAIT_MISSED" -lt 3 ] || [ "$_wu_n" -le 100 ] || _wu_n=100
+	shift
+	while :; do
+		"$@" && return 0
+		_wu_st=$?
+		if [ "$_wu_n" -le 0 ]; then
+			WAIT_MISSED=$((WAIT_MISSED + 1))
+			echo "# gave up waiting for: $*"
+			return $_wu_st
+		fi
+		_wu_n=$((_wu_n - 1))
+		sleep 0.1
+	done
+}
+
+# has_lines FILE N: whether FILE has at least N lines
+has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+# wait_lines FILE N [SECONDS]: until FILE has at least N lines (60 s)
+wait_lines() { wait_until "${3:-60}" has_lines "$1" "$2"; }
+# wait_match FILE REGEX [SECONDS]: until a line of FILE matches REGEX (grep -E; 60 s)
+wait_match() { wait_until "${3:-60}" grep -Eqs -- "$2" "$1"; }
+# matches REGEX CMD...: whether a line CMD prints matches REGEX (as expect_match
+# sees it); with wait_until, polls for what a following expect_match needs
+matches() {
+	_mre=$1
+	shift
+	"$@" 2>/dev/null | grep -Eq -- "$_mre"
+}

@@ -147,7 +147,7 @@ expect "learned policy: and is a deny event" "read|$LH/.aws/credentials|deny" \
 WN=/warden/build/tests/wnet
 $WN serve tcp 127.0.0.1 7301 >$S/serve.out 2>&1 &
 srv=$!
-for i in $(seq 50); do grep -q ready $S/serve.out 2>/dev/null && break; sleep 0.1; done
+wait_match $S/serve.out ready
 NETCMD="$WN connect tcp 127.0.0.1 7301 && $WN bind udp 127.0.0.1 7302"
 rc=$(cd $S && $W learn --output $S/net.json -- sh -c "$NETCMD" >/dev/null 2>$S/net.err; echo $?)
 expect "learn (network): exit 0" 0 "$rc"

@@ -10,13 +10,13 @@ ALLOW_OBJ=
 
 scratch
 mkdir -p $S/run
-$WN serve-unix $S/run/ok.sock >/dev/null 2>&1 &
+$WN serve-unix $S/run/ok.sock >$S/u1.out 2>&1 &
 u1=$!
-$WN serve-unix $S/run/docker.sock >/dev/null 2>&1 &
+$WN serve-unix $S/run/docker.sock >$S/u2.out 2>&1 &
 u2=$!
-$WN serve-abstract wt-outside >/dev/null 2>&1 &
+$WN serve-abstract wt-outside >$S/u3.out 2>&1 &
 u3=$!
-sleep 1
+for f in u1 u2 u3; do wait_match $S/$f.out ready; done
 policy $S/unix.json "{\"path\": \"$S/run/docker.sock\", \"deny\": [\"write\"]}, {\"path\": \"$S/run/docker.sock.dgram\", \"deny\": [\"write\"]}" \
 	', "network": {"default": "allow"}'
 cat >$S/unix.sh <<J
@@ -26,8 +26,8 @@ r path_denied unix $S/run/docker.sock
 r dgram_allowed unix-dgram $S/run/ok.sock.dgram
 r dgram_denied unix-dgram $S/run/docker.sock.dgram
 r abstract_outside abstract wt-outside
-$WN serve-abstract wt-inside >/dev/null 2>&1 &
-sleep 0.5
+$WN serve-abstract wt-inside >$S/inside.out 2>&1 &
+i=0; while ! grep -qs ready $S/inside.out && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
 r abstract_own abstract wt-inside
 kill \$!
 J
@@ -52,14 +52,14 @@ kill $u1 $u2 $u3 2>/dev/null
 
 # Presets: docker.sock, the display server, abstract X11 sockets, input devices.
 mkdir -p /run /tmp/.X11-unix /dev/input
-$WN serve-unix /run/docker.sock >/dev/null 2>&1 &
+$WN serve-unix /run/docker.sock >$S/p1.out 2>&1 &
 p1=$!
-$WN serve-unix /tmp/.X11-unix/X7 >/dev/null 2>&1 &
+$WN serve-unix /tmp/.X11-unix/X7 >$S/p2.out 2>&1 &
 p2=$!
-$WN serve-abstract /tmp/.X11-unix/X7 >/dev/null 2>&1 &
+$WN serve-abstract /tmp/.X11-unix/X7 >$S/p3.out 2>&1 &
 p3=$!
 [ -e /dev/input/event0 ] || mknod /dev/input/event0 c 13 64
-sleep 1
+for f in p1 p2 p3; do wait_match $S/$f.out ready; done
 cat >$S/presets.json <<J
 {"version": 1, "name": "presets", "presets": ["no-escalation", "no-desktop"]}
 J

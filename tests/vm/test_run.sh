@@ -26,9 +26,11 @@ expect "cat reports the denial" "1" "$(status run cat $S/secret/key)"
 expect "denied open exits 1 in the helper" 1 "$(status run $WT open $S/secret/key)"
 
 # --- nobody else is affected, even while the agent runs
-run sh -c "sleep 2" &
-sleep 0.5
+# (The agent says when it runs, and runs until told to stop, 60 s at most.)
+run sh -c ": >$S/running; i=0; while [ ! -e $S/stop ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done" &
+wait_until 60 [ -e $S/running ]
 expect "a process outside the agent reads the file during the run" key "$(cat $S/secret/key)"
+: >$S/stop
 wait
 expect "and after it" key "$(cat $S/secret/key)"
 
@@ -66,7 +68,8 @@ expect "run without a policy runs the command" 0 "$(status $W run -- true)"
 
 # --- nothing the agent leaves behind outlives it
 run sh -c "sleep 1000 & echo \$! > $S/bgpid"
-sleep 0.2
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_until 30 pid_gone "$(cat $S/bgpid)"	# killed as CMD exits: gone soon after
 expect "background process is killed when CMD exits" gone "$(kill -0 $(cat $S/bgpid) 2>/dev/null && echo alive || echo gone)"
 expect "agent cgroups are removed" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d 2>/dev/null)"
 
@@ -123,19 +126,23 @@ rm -f $S/after-kill
 # (CMD itself dies with warden, by PR_SET_PDEATHSIG; its descendants live on, confined.)
 $W run --policy $P --events $S/kill-events.jsonl -- sh -c "(while :; do $WT open $S/secret/key >>$S/after-kill; sleep 0.2; done) & wait" &
 WPID=$!
-i=0
-while [ ! -s $S/after-kill ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 60 [ -s $S/after-kill ]
 kill -9 $WPID
 wait $WPID 2>/dev/null
 sleep 0.5
 : >$S/after-kill
+# Tries, then a while (kept fixed: they must stay denied for a while).
+wait_lines $S/after-kill 2
 sleep 1.5
 expect "after warden is killed, the agent's reads are still denied" EACCES "$(sort -u $S/after-kill)"
 expect "the killed run's programs are still pinned" 1 "$(ls -d /sys/fs/bpf/warden/run-* 2>/dev/null | wc -l)"
 for procs in /sys/fs/cgroup/warden/*/cgroup.procs; do
 	echo 1 >"${procs%/cgroup.procs}/cgroup.kill"
 done
-sleep 0.5
+# The next run removes the pins of a run whose cgroup is empty: the killed
+# processes must be gone first.
+warden_cgroups_empty() { ! grep -qs '^populated 1' /sys/fs/cgroup/warden/*/cgroup.events; }
+wait_until 30 warden_cgroups_empty
 $W run -- true
 expect "the next run removes the pins of the finished one" 0 "$(ls -d /sys/fs/bpf/warden/run-* 2>/dev/null | wc -l)"
 expect "and its cgroup" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d 2>/dev/null)"

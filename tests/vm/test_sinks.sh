@@ -29,11 +29,11 @@ $W run --policy $P --sink "file:$S/h.jsonl" -- \
 	sh -c "$WT open $S/key; touch $S/first; while [ ! -e $S/go ]; do sleep 0.1; done; $WT open $S/key; exit 7" \
 	>/dev/null 2>&1 &
 wpid=$!
-for i in $(seq 100); do [ -e $S/first ] && break; sleep 0.1; done
-sleep 0.5	# the drain writes within its next wakeup
+wait_until 60 [ -e $S/first ]
+wait_match $S/h.jsonl '"decision":"deny"'	# the drain writes within its next wakeup
 mv $S/h.jsonl $S/h.jsonl.1
 kill -HUP $wpid
-sleep 0.5
+wait_until 60 [ -e $S/h.jsonl ]	# reopened (made again) by its name
 touch $S/go
 wait $wpid
 expect "SIGHUP: the agent is not signalled (its own status 7, not 129)" 7 "$?"

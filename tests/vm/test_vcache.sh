@@ -43,16 +43,18 @@ $WT do link $S/open/k $S/closed/k >/dev/null
 rd link_new_name $S/closed/k; rd link_old_name $S/open/k
 rd mount_first $S/open/m; rd mount_cached $S/open/m
 : >$S/ready
-while [ ! -e $S/go ]; do sleep 0.05; done
+i=0; while [ ! -e $S/go ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 rd mount_bound $S/bind/m; rd mount_old_name $S/open/m
 EOF
 # The bind mount is made from outside (an agent may not mount), while the
-# agent waits with the verdict of open/m cached.
-( i=0
-  while [ ! -e $S/ready ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-  mount --bind $S/open $S/bind && : >$S/go ) &
+# agent waits with the verdict of open/m cached. (Each side waits for the
+# other's file: the watcher as long as warden run and the agent take to get
+# there, the agent 120 s at most; the watcher ends with the run.)
+( wait_until 300 [ -e $S/ready ] && mount --bind $S/open $S/bind && : >$S/go ) &
+WP=$!
 OUT=$($W run --policy $P --events $S/events.jsonl -- sh $S/agent.sh)
-wait
+kill $WP 2>/dev/null
+wait $WP
 umount $S/bind 2>/dev/null
 for pair in dir_first=ok dir_cached=ok dir_renamed=EACCES write_first=ok write_cached=ok \
 	write_renamed=EACCES exec_first=ok exec_cached=ok exec_renamed=EACCES map_first=ok \
@@ -78,14 +80,14 @@ cat >$S/agent4.sh <<EOF
 rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
 rd moved_mount_first $S/open/mp/f; rd moved_mount_cached $S/open/mp/f
 : >$S/ready4
-i=0; while [ ! -e $S/go4 ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -e $S/go4 ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 rd moved_mount $S/closed/mp/f
 EOF
-( i=0
-  while [ ! -e $S/ready4 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-  mount --move $S/open/mp $S/closed/mp && : >$S/go4 ) &
+( wait_until 300 [ -e $S/ready4 ] && mount --move $S/open/mp $S/closed/mp && : >$S/go4 ) &
+WP=$!
 OUT=$($W run --policy $P --events $S/events4.jsonl -- sh $S/agent4.sh)
-wait
+kill $WP 2>/dev/null
+wait $WP
 umount $S/closed/mp 2>/dev/null || umount $S/open/mp 2>/dev/null
 for pair in moved_mount_first=ok moved_mount_cached=ok moved_mount=EACCES; do
 	expect "vcache, mount moved: ${pair%%=*}" "$pair" "$(echo "$OUT" | grep "^${pair%%=*}=")"
@@ -107,21 +109,22 @@ mount --bind $S/nssrc $S/open/mq
 cat >$S/agent5.sh <<EOF
 rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
 $WT do ns-hold $S/nspid.tmp $S/end5 >/dev/null &
-i=0; while [ ! -s $S/nspid.tmp ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -s $S/nspid.tmp ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 mv $S/nspid.tmp $S/nspid
-i=0; while [ ! -s $S/nspid ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -s $S/nspid ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 R=/proc/\$(cat $S/nspid)/root
 rd other_ns_first \$R$S/open/mq/f; rd other_ns_again \$R$S/open/mq/f
 : >$S/ready5
-i=0; while [ ! -e $S/go5 ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -e $S/go5 ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 rd other_ns_moved \$R$S/closed/mq/f
 : >$S/end5; wait
 EOF
-( i=0
-  while [ ! -e $S/ready5 ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+( wait_until 300 [ -e $S/ready5 ] &&
   nsenter -m -t "$(cat $S/nspid)" mount --move $S/open/mq $S/closed/mq && : >$S/go5 ) &
+WP=$!
 OUT=$($W run --policy $P --events $S/events5.jsonl -- sh $S/agent5.sh)
-wait
+kill $WP 2>/dev/null
+wait $WP
 umount $S/open/mq 2>/dev/null
 for pair in other_ns_first=EACCES other_ns_again=EACCES other_ns_moved=EACCES; do
 	expect "vcache, mount moved in another namespace: ${pair%%=*}" "$pair" \
@@ -158,7 +161,7 @@ rd() { echo "\$1=\$($WT do read \$2 2>/dev/null)"; }
 rd sib_a $S/open/s/a; rd sib_b $S/open/s/b; rd named_sibling_first $S/open/n/a
 echo data >$S/open/n/later; rd named_later $S/open/n/later
 : >$S/ready2
-while [ ! -e $S/go2 ]; do sleep 0.05; done
+i=0; while [ ! -e $S/go2 ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 rd sib_c $S/open/s/c; rd moved_rule_object $S/open/s/secret
 rd named_sibling_rule $S/open/n/deny
 rd audx_read $S/audx/y/a
@@ -170,11 +173,11 @@ EOF
 # The secret is moved in from outside (the policy's identity of it was
 # taken when warden run compiled it), while the agent waits with its
 # directory's entry made.
-( i=0
-  while [ ! -e $S/ready2 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-  mv $S/moved/secret $S/open/s/secret && : >$S/go2 ) &
+( wait_until 300 [ -e $S/ready2 ] && mv $S/moved/secret $S/open/s/secret && : >$S/go2 ) &
+WP=$!
 OUT=$($W run --policy $P2 --events $S/events2.jsonl -- sh $S/agent2.sh)
-wait
+kill $WP 2>/dev/null
+wait $WP
 for pair in sib_a=ok sib_b=ok sib_c=ok moved_rule_object=EACCES named_sibling_first=ok \
 	named_sibling_rule=EACCES named_later=EACCES audx_read=ok audx_exec=ok audited_a=ok audited_b=ok audited_c=ok cgroup_read=ok \
 	cgroup_write=EPERM; do
@@ -212,18 +215,18 @@ mkdir -p $S/up/t/named && echo data >$S/up/t/named/later
 rd named_below_node_dir $S/up/t/named/later
 rd up_sibling $S/up/x/w/b; rd up_sibling_same_dir $S/up/x/z/c
 : >$S/ready3
-while [ ! -e $S/go3 ]; do sleep 0.05; done
+i=0; while [ ! -e $S/go3 ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
 rd up_after_move $S/up/x/y/a; rd moved_rule_dir $S/up/x/z/iddir/f
 EOF
 # The directory of rules is moved in from outside while the agent waits.
 # The move (a rename) makes every entry judge again: up/x/y/a, read again,
 # makes the entries of up/x/y and up/x anew, and iddir/f is then below the
 # latter.
-( i=0
-  while [ ! -e $S/ready3 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-  mv $S/iddir $S/up/x/z/iddir && : >$S/go3 ) &
+( wait_until 300 [ -e $S/ready3 ] && mv $S/iddir $S/up/x/z/iddir && : >$S/go3 ) &
+WP=$!
 OUT=$($W run --policy $P3 --events $S/events3.jsonl -- sh $S/agent3.sh)
-wait
+kill $WP 2>/dev/null
+wait $WP
 for pair in node_dir_first=ok up_first=ok named_below_node_dir=EACCES up_sibling=ok \
 	up_sibling_same_dir=ok up_after_move=ok moved_rule_dir=EACCES; do
 	expect "vcache, directories above: ${pair%%=*}" "$pair" "$(echo "$OUT" | grep "^${pair%%=*}=")"
