@@ -53,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define JUDGE_QUIET 0x100	/* no event; return the mask of allowed rights */
 #define JUDGE_SKIP_FOREIGN 0x200	/* not under this mount: return 1, no event */
 #define JUDGE_SAY_SILENT 0x400	/* an allow with no event returns 1 (the open cache) */
+#define JUDGE_CLAIMED 0x800	/* the caller claimed the scratch (scratch_claim()) and keeps state in it */
 #define MASK_NODE (1 << 8)	/* in that mask: rules exist at or below this path */
 
 struct {
@@ -925,7 +926,8 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 	s = scratch_get();
 	if (!agent || !s || !agent->root_node || right >= WD_RIGHT_COUNT)
 		return -EACCES;	/* marked, but no policy: never run unconfined */
-	scratch_claim(s);
+	if (!(how & JUDGE_CLAIMED))
+		scratch_claim(s);
 	root_node = agent->root_node;
 	if (!(how & JUDGE_QUIET) && special_fs((struct dentry *)dentry, right, &what))
 		return wd_tamper(agent_id, what, 0, 0);
@@ -1008,13 +1010,31 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
  * A round trip through the per-CPU scratch does it: what a program loads
  * from a map value is a scalar to the verifier, and storing a kernel
  * pointer there is allowed to a privileged loader, as warden always is.
- * (Cheaper than a bpf_probe_read_kernel() call on an open's path.) No
+ * (Cheaper than a bpf_probe_read_kernel() call on an open's path.) Where
+ * programs can be preempted (user/kfeatures.c), another task on this CPU
+ * could store its own pointer between the two: there the pointer is copied
+ * from this program's own stack by bpf_probe_read_kernel() instead. No
  * scratch: 0, which every global function refuses, closed.
  */
+const volatile __u8 preemptible = 0;
+
+/* A subprogram: its stack slots are its own, not its callers' frame's. */
+static __noinline __u64 scalar_private(const void *p)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_kernel(&v, sizeof(v), &p))
+		return 0;
+	return v;
+}
+
 static __always_inline __u64 scalar(const void *p)
 {
-	struct scratch *s = scratch_get();
+	struct scratch *s;
 
+	if (preemptible)
+		return scalar_private(p);
+	s = scratch_get();
 	if (!s)
 		return 0;
 	*(volatile __u64 *)&s->launder = (__u64)p;
@@ -1487,9 +1507,11 @@ static __always_inline int dir_entry_serves(struct dentry *dir, struct dentry *b
 		s = scratch_get();
 		if (!s)
 			return -1;
+		scratch_claim(s);
 		s->comp_name[0] = below->d_name.name;
 		s->comp_len[0] = below->d_name.len;
-		if (wd_child(node, 0))
+		/* Another task's name in comp_name[0] could hide this one's rule. */
+		if (wd_child(node, 0) || scratch_interleaved(s))
 			return -1;
 	}
 	return seen_before(c, inode) ? 2 : 1;
@@ -1576,6 +1598,10 @@ static __noinline void dir_put(struct file *file, struct vkey *k)
 	rights = s->dir_rights;
 	node = s->dir_node;
 	up = s->dir_up;
+	/* Read, then checked: what file_rights() learnt (it claimed the
+	 * scratch) is kept only if no other task used the scratch since. */
+	if (scratch_interleaved(s))
+		return;
 	if (!rights || rights == ~0u)
 		return;		/* a right judged said nothing, or none was judged */
 	if (protected_fs(file->f_path.dentry->d_sb->s_magic))	/* the sb special_fs() reads */
@@ -1600,7 +1626,8 @@ static __noinline void dir_put(struct file *file, struct vkey *k)
  */
 static __always_inline int open_right(struct file *file, __u32 right)
 {
-	int ret = judge(file->f_path.dentry, file->f_path.mnt, right | JUDGE_SAY_SILENT);
+	int ret = judge(file->f_path.dentry, file->f_path.mnt,
+			right | JUDGE_SAY_SILENT | JUDGE_CLAIMED);
 
 	return ret <= 0 ? ret : 1 << right;
 }
@@ -1651,6 +1678,7 @@ judge:
 		return -EACCES;
 	if (verdict_cache)
 		k.busy = walk_busy(&k);
+	scratch_claim(s);	/* dir_rights and the rest live across the judgements */
 	s->dir_rights = ~0u;	/* each silent allow below narrows it */
 	/* Each right asked for, in the order of enum wd_right (read first). */
 #pragma unroll
@@ -1800,6 +1828,7 @@ __noinline int wd_judge_dentry(__u64 dentry, __u32 right)
 
 	if (!current_mark() || !s)
 		return 0;
+	scratch_claim(s);	/* the mounts found are judged from the scratch */
 	mo = &s->mo;
 	__builtin_memset(mo, 0, sizeof(*mo));
 	mo->ns = (__u64)BPF_CORE_READ(task, nsproxy, mnt_ns);
@@ -1820,14 +1849,15 @@ __noinline int wd_judge_dentry(__u64 dentry, __u32 right)
 		if (!s || i >= s->mo.n)
 			break;
 		cand = s->mo.cand[i];
-		ret = wd_judge(dentry, (__u64)&((struct mount *)cand)->mnt, right | JUDGE_SKIP_FOREIGN);
+		ret = wd_judge(dentry, (__u64)&((struct mount *)cand)->mnt,
+			       right | JUDGE_SKIP_FOREIGN | JUDGE_CLAIMED);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
 			held++;
 	}
 	s = scratch_get();
-	if (s && held && !s->mo.more)
+	if (s && held && !s->mo.more && !scratch_interleaved(s))
 		return 0;
 	/* Not found under any mount we could see: fail closed. */
 	return wd_judge(dentry, 0, right);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What the running kernel offers Warden's BPF programs (kfeatures.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -41,6 +43,38 @@ static bool has_member(const struct btf *btf, const char *strct, const char *mem
 	return false;
 }
 
+/*
+ * Why a BPF program can be preempted in its middle on this kernel, or NULL:
+ * PREEMPT_RT; a PREEMPT_DYNAMIC kernel booted with preempt=full or lazy; a
+ * kernel built fully preemptible (its version string says PREEMPT, alone).
+ * A voluntary or non-preemptible kernel runs a program to its end.
+ */
+static const char *preempt_reason(bool rt)
+{
+	static const char *const modes[] = { "preempt=full", "preempt=lazy", "preempt=laziest" };
+	struct utsname u;
+	char *cmdline = NULL, *p;
+	const char *why = NULL;
+
+	if (rt)
+		return "PREEMPT_RT";
+	if (!read_file("/proc/cmdline", &cmdline, NULL)) {
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]) && !why; i++) {
+			p = strstr(cmdline, modes[i]);
+			if (p && (p == cmdline || p[-1] == ' ') &&
+			    (p[strlen(modes[i])] == ' ' || p[strlen(modes[i])] == '\n' || !p[strlen(modes[i])]))
+				why = modes[i];
+		}
+		free(cmdline);
+	}
+	if (!why && !uname(&u)) {
+		for (p = strstr(u.version, "PREEMPT"); p && !why; p = strstr(p + 1, "PREEMPT"))
+			if ((p == u.version || p[-1] == ' ') && (p[7] == ' ' || !p[7]))
+				why = "a fully preemptible build (CONFIG_PREEMPT)";
+	}
+	return why;
+}
+
 int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -58,6 +92,7 @@ int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
 	f->setattr_args = hook_arity(btf, "inode_setattr");
 	/* Documented: /sys/kernel/realtime reads 1 on a PREEMPT_RT kernel. */
 	f->preempt_rt = access("/sys/kernel/realtime", F_OK) == 0;
+	f->preemptible = preempt_reason(f->preempt_rt);
 	btf__free(btf);
 	return 0;
 }
@@ -76,6 +111,15 @@ static const char *setattr_mechanism(int args)
 
 void kfeatures_describe(const struct kfeatures *f, struct sbuf *out, bool json)
 {
+	char preemption[192];
+
+	if (f->preemptible)
+		snprintf(preemption, sizeof(preemption),
+			 "programs can be preempted (%s): pointers laundered on the program's own stack, "
+			 "each judgement claims its scratch", f->preemptible);
+	else
+		snprintf(preemption, sizeof(preemption),
+			 "programs run to their end (voluntary preemption); each judgement claims its scratch");
 	const struct {
 		const char *part, *mechanism;
 	} rows[] = {
@@ -84,8 +128,7 @@ void kfeatures_describe(const struct kfeatures *f, struct sbuf *out, bool json)
 		{ "mounts", f->sb_mount_list ? "a super block's mounts by mnt_next_for_sb"
 					     : "a super block's mounts by s_mounts" },
 		{ "setattr", setattr_mechanism(f->setattr_args) },
-		{ "preemption", f->preempt_rt ? "PREEMPT_RT: programs can be preempted; each judgement claims its scratch"
-					      : "not PREEMPT_RT (preempt=full would make programs preemptible too); each judgement claims its scratch" },
+		{ "preemption", preemption },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

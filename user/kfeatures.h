@@ -14,7 +14,8 @@ struct kfeatures {
 	bool d_move;		/* __d_move is in BTF: renames are counted at it (fentry/fexit) */
 	bool sb_mount_list;	/* struct mount has mnt_next_for_sb (newer kernels): a super block's mounts are a singly linked list */
 	int setattr_args;	/* arguments of the inode_setattr hook: 2 (dentry, iattr), 3 (idmap first, 6.3+), or -errno */
-	bool preempt_rt;	/* PREEMPT_RT: BPF programs can be preempted (docs/kernels.md) */
+	bool preempt_rt;	/* PREEMPT_RT (/sys/kernel/realtime) */
+	const char *preemptible;	/* why a BPF program can be preempted here (docs/kernels.md), or NULL */
 };
 
 /* Read @f from /sys/kernel/btf/vmlinux. 0, or -errno with the reason in @why. */

@@ -254,6 +254,7 @@ static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 	if (err)
 		return err;
 	want_rename_count(skel, &kf);
+	skel->rodata->preemptible = kf.preemptible != NULL;
 	err = want_hook_variants(skel, &kf, why);
 	if (verbose) {
 		kfeatures_describe(&kf, &desc, false);

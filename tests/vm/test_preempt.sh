@@ -11,7 +11,22 @@ echo k >$S/secret/a/b/c/d/key
 echo x >$S/open/a/b/c/d/e/f/g/file
 policy $S/deny.json "{\"path\": \"$S/secret/\", \"deny\": [\"read\"]}"
 policy $S/allow.json "{\"path\": \"$S/open/\", \"allow\": [\"read\"]}"
-echo "# preemption: $(cat /sys/kernel/realtime 2>/dev/null | sed 's/^1$/PREEMPT_RT/')$(uname -v | grep -o 'PREEMPT[_A-Z]*' | head -1)"
+# doctor says whether programs can be preempted here, and why.
+if [ "$(cat /sys/kernel/realtime 2>/dev/null)" = 1 ]; then
+	why='PREEMPT_RT'
+elif grep -Eq '(^| )preempt=(full|lazy)( |$)' /proc/cmdline; then
+	why="$(grep -Eo 'preempt=(full|lazy)' /proc/cmdline)"
+else
+	why=
+fi
+doc=$($W doctor 2>&1 | grep '^  preemption')
+echo "# $doc"
+if [ -n "$why" ]; then
+	expect_match "preempt: doctor says programs can be preempted ($why)" \
+		"programs can be preempted \\($why\\)" "$doc"
+else
+	expect_match "preempt: doctor says programs run to their end" 'programs run to their end' "$doc"
+fi
 # Without Warden both files open (what the agents would get unconfined).
 expect "preempt: unconfined, the secret opens" ok "$($WT open $S/secret/a/b/c/d/key)"
 SECS=${WARDEN_PREEMPT_SECONDS:-20}
