@@ -8,6 +8,9 @@
 #   landlock     landlock-run with the same 10 base rules
 #   warden-net   the 10,000 CIDR rule policy: connect and sendto only
 #   floor-*      (INSN=1 only) a bare BPF LSM program on file_open
+#   warden-net, landlock-net  (INSN=1 only) connect and sendto under
+#                the 10,000 CIDR rule policy, and under Landlock's TCP
+#                rules where the kernel's Landlock has them (ABI >= 4)
 # then the event drain (flood, evrate), attach time (attachbench) and
 # policy install (loadbench).
 # ITERS and REPS (environment) size each measurement, ROUNDS repeats them;
@@ -66,6 +69,18 @@ bench() {
 	[ $rc -eq 0 ] || echo "FAILED label=$label status=$rc"
 }
 
+# bench_net LABEL ROUND [WRAPPER...]: connect and sendto only (the same
+# denied file proves the wrapper confines).
+bench_net() {
+	label=$1 round=$2
+	shift 2
+	"$@" $B/opbench --label "$label" --reps "$REPS" --iters "$ITERS" $MARK --ops connect,sendto \
+		--deny /home/agent/secret --port $PORT >/tmp/op.out
+	rc=$?
+	sed "s/^[A-Z]* /&round=$round /" /tmp/op.out
+	[ $rc -eq 0 ] || echo "FAILED label=$label status=$rc"
+}
+
 # scenario NAME ROUND
 scenario() {
 	case $1 in
@@ -75,6 +90,14 @@ scenario() {
 	# that only looks up the task's storage (tests/bench/floor.bpf.c).
 	floor-empty) bench floor-empty "$2" $B/floor-run -- ;;
 	floor-task) bench floor-task "$2" $B/floor-run --task-lookup -- ;;
+	warden-net) bench_net warden-net "$2" $W run --policy $P/net-10000.json -- ;;
+	landlock-net)
+		if [ "$($B/landlock-run --abi)" -ge 4 ]; then
+			printf 'connect %s\nbind %s\n' $PORT $PORT | cat $P/landlock.rules - >/tmp/ll-net.rules
+			bench_net landlock-net "$2" $B/landlock-run --rules /tmp/ll-net.rules --
+		else
+			echo "NETWORK landlock: TCP rules need Landlock ABI 4, this kernel has ABI $($B/landlock-run --abi)"
+		fi ;;
 	# The whole walk on every open: the verdict caches off (the instruction
 	# count's worst case: a first open with no entry of a directory to serve it).
 	nocache-*) bench "$1" "$2" env WARDEN_VERDICT_CACHE=off $W run --events /tmp/events-$1.jsonl \
@@ -93,7 +116,7 @@ order=${ORDER:-"none warden-10 warden-1000 warden-100000 landlock"}
 MARK=
 if [ "${INSN:-0}" = 1 ]; then
 	MARK=--mark
-	[ -n "${ORDER:-}" ] || order="$order nocache-1000 floor-empty floor-task"
+	[ -n "${ORDER:-}" ] || order="$order nocache-1000 floor-empty floor-task warden-net landlock-net"
 	for s in $order; do
 		scenario $s 1
 		# One vCPU counts everything it runs: let the freeing of the
