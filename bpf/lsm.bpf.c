@@ -46,6 +46,16 @@ char LICENSE[] SEC("license") = "GPL";
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define BPF_FS_MAGIC 0xcafe4a11
+/* The kernel's configuration, as files (include/uapi/linux/magic.h). */
+#define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define DEBUGFS_MAGIC 0x64626720
+#define TRACEFS_MAGIC 0x74726163
+#define SECURITYFS_MAGIC 0x73636673
+#define CONFIGFS_MAGIC 0x62656570
+#define EFIVARFS_MAGIC 0xde5e81e4
+#define BINFMTFS_MAGIC 0x42494e4d
+#define SELINUX_MAGIC 0xf97cff8c
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
 
@@ -813,13 +823,45 @@ static __always_inline int outside_instance(struct task_struct *target, __u32 wh
 
 /* ---- file rights ------------------------------------------------------- */
 
-/* The file systems whose writes are protections: the tamper kind, or 0. */
-static __always_inline __u32 protected_fs(unsigned long magic)
+/*
+ * The files whose writes are protections, whatever the policy: the tamper
+ * kind, or 0. Cgroups (leaving the instance), bpffs (Warden's pins), and
+ * the kernel's configuration: a write there changes what the kernel does
+ * for every process, or makes it start a program outside the agent
+ * (kernel.core_pattern, kernel.modprobe, binfmt_misc's register,
+ * uevent_helper), or switches tracing and with it BPF trampolines off
+ * (kernel.ftrace_enabled, tracefs). In procfs only the sysctl files are:
+ * an agent may still write its own /proc/self/oom_score_adj and the like.
+ */
+static __always_inline __u32 protected_fs(struct dentry *d)
 {
-	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC)
+	unsigned long magic = BPF_CORE_READ(d, d_sb, s_magic);
+	struct proc_inode *pi;
+	struct inode *inode;
+
+	switch (magic) {
+	case CGROUP2_SUPER_MAGIC:
+	case CGROUP_SUPER_MAGIC:
 		return WD_TAMPER_CGROUP;
-	if (magic == BPF_FS_MAGIC)
+	case BPF_FS_MAGIC:
 		return WD_TAMPER_BPFFS;
+	case SYSFS_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case CONFIGFS_MAGIC:
+	case EFIVARFS_MAGIC:
+	case BINFMTFS_MAGIC:
+	case SELINUX_MAGIC:
+		return WD_TAMPER_KCONFIG;
+	case PROC_SUPER_MAGIC:
+		/* A sysctl's inode is a proc_inode with its table header set. */
+		inode = BPF_CORE_READ(d, d_inode);
+		if (!inode)
+			return 0;
+		pi = (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
+		return BPF_CORE_READ(pi, sysctl) ? WD_TAMPER_KCONFIG : 0;
+	}
 	return 0;
 }
 
@@ -827,7 +869,7 @@ static __always_inline bool special_fs(struct dentry *d, __u32 right, __u32 *wha
 {
 	if (right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
 		return false;
-	*what = protected_fs(BPF_CORE_READ(d, d_sb, s_magic));
+	*what = protected_fs(d);
 	return *what != 0;
 }
 
@@ -929,12 +971,16 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 	if (!(how & JUDGE_CLAIMED))
 		scratch_claim(s);
 	root_node = agent->root_node;
-	if (!(how & JUDGE_QUIET) && special_fs((struct dentry *)dentry, right, &what))
-		return wd_tamper(agent_id, what, 0, 0);
-
 	w = &s->w;
 	wd_walk(dentry, vfsmnt, root_node);
 	depth = w->depth;
+	/* A protection, whatever the policy; the event says which file. */
+	if (!(how & JUDGE_QUIET) && special_fs((struct dentry *)dentry, right, &what)) {
+		decision = decision_for(agent, true);
+		wd_emit(agent_id, EMIT_WHAT(WD_EV_TAMPER, what, decision,
+					    w->done ? 0 : WD_EVF_UNRESOLVED), WD_RULE_DEFAULT, depth, 0);
+		return decision == WD_DEC_DENY ? -EPERM : 0;
+	}
 	if (right == WD_RIGHT_EXEC && is_fileless((struct dentry *)dentry, w->internal)) {
 		deny = !(agent->flags & WD_AGENT_FILELESS_EXEC);
 		rule = WD_RULE_FILELESS;
@@ -1550,6 +1596,10 @@ static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 
 
 	if (!servable(inode) || (inode->i_mode & S_IFMT) == S_IFDIR)
 		return false;
+	/* A protection is judged, never served: an entry above it (/proc's,
+	 * for a sysctl) may hold rights its own directory would not. */
+	if ((want & ~(1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC)) && protected_fs(below))
+		return false;
 	for (int i = 0; i < DIR_CLIMB; i++) {
 		if (below == top)
 			return false;
@@ -1604,7 +1654,7 @@ static __noinline void dir_put(struct file *file, struct vkey *k)
 		return;
 	if (!rights || rights == ~0u)
 		return;		/* a right judged said nothing, or none was judged */
-	if (protected_fs(file->f_path.dentry->d_sb->s_magic))	/* the sb special_fs() reads */
+	if (protected_fs(file->f_path.dentry))	/* what special_fs() judges by */
 		rights &= 1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC;
 	high = dir;
 	for (int i = 0; i < DIR_CLIMB - 1; i++) {

@@ -157,7 +157,8 @@ enum wd_tamper {
 	WD_TAMPER_PTRACE = 5,	/* ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd */
 	WD_TAMPER_TTY = 6,	/* TIOCSTI / TIOCLINUX: typing into another's terminal */
 	WD_TAMPER_BPFFS = 7,	/* creating or deleting in the BPF file system */
-	WD_TAMPER_COUNT = 8,
+	WD_TAMPER_KCONFIG = 8,	/* writing the kernel's configuration: sysctl, sysfs, tracefs, ... */
+	WD_TAMPER_COUNT = 9,
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */

@@ -167,6 +167,7 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_PTRACE] = "ptrace",
 	[WD_TAMPER_TTY] = "tty",
 	[WD_TAMPER_BPFFS] = "bpffs",
+	[WD_TAMPER_KCONFIG] = "kernel_config",
 };
 
 static bool event_valid(const struct wd_event *ev, size_t size)
@@ -362,6 +363,10 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 			put_u32(sb, ev->right == WD_TAMPER_SIGNAL ? "signal" : "mode", ev->aux);
 		} else if (ev->right == WD_TAMPER_TTY) {
 			put_u32(sb, "ioctl", ev->aux);
+		}
+		if (ev->path_len) {	/* a protected file: which one */
+			put_key(sb, "path");
+			sb_json_str(sb, path, ev->path_len);
 		}
 		break;
 	default:
