@@ -2091,6 +2091,28 @@ int BPF_PROG(wd_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 	return lsm_verdict(deny_agents(WD_TAMPER_BPF));
 }
 
+/*
+ * perf_event_open: sampling another process reads its registers and user
+ * stacks (CAP_PERFMON skips the ptrace check), and a CPU-wide or kernel
+ * event watches every process; none serves a coding agent. The hook lost
+ * its attr in 6.x: one program per prototype (user/lsm.c, hook_variants).
+ */
+SEC("lsm/perf_event_open")
+int BPF_PROG(wd_perf_event_open, struct perf_event_attr *attr, int type, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(deny_agents(WD_TAMPER_PERF));
+}
+
+SEC("lsm/perf_event_open")
+int BPF_PROG(wd_perf_event_open_noattr, int type, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(deny_agents(WD_TAMPER_PERF));
+}
+
 SEC("lsm/kernel_module_request")
 int BPF_PROG(wd_module_request, char *kmod_name, int ret)
 {

@@ -158,7 +158,8 @@ enum wd_tamper {
 	WD_TAMPER_TTY = 6,	/* TIOCSTI / TIOCLINUX: typing into another's terminal */
 	WD_TAMPER_BPFFS = 7,	/* creating or deleting in the BPF file system */
 	WD_TAMPER_KCONFIG = 8,	/* writing the kernel's configuration: sysctl, sysfs, tracefs, ... */
-	WD_TAMPER_COUNT = 9,
+	WD_TAMPER_PERF = 9,	/* perf_event_open: another's memory and registers, kernel tracing */
+	WD_TAMPER_COUNT = 10,
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */

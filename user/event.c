@@ -168,6 +168,7 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_TTY] = "tty",
 	[WD_TAMPER_BPFFS] = "bpffs",
 	[WD_TAMPER_KCONFIG] = "kernel_config",
+	[WD_TAMPER_PERF] = "perf",
 };
 
 static bool event_valid(const struct wd_event *ev, size_t size)

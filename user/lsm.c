@@ -215,32 +215,40 @@ static void want_rename_count(struct lsm_bpf *skel, const struct kfeatures *kf)
 /*
  * Hooks whose prototype changed across the kernels Warden runs on: one
  * program per prototype, and the one whose arity the kernel's BTF has is
- * loaded. A kernel with neither cannot have the hook judged: the load fails
- * (fail closed), saying so.
+ * loaded. A kernel with none of a hook's cannot have it judged: the load
+ * fails (fail closed), saying so.
  */
 static int want_hook_variants(struct lsm_bpf *skel, const struct kfeatures *kf, struct sbuf *why)
 {
 	const struct {
+		const char *hook;
 		struct bpf_program *prog;
 		int args;	/* the hook's own arguments (BPF_PROG adds ret) */
-	} setattr[] = {
-		{ skel->progs.wd_inode_setattr, 2 },
-		{ skel->progs.wd_inode_setattr_idmap, 3 },
+		int have;	/* the kernel's */
+	} variants[] = {
+		{ "inode_setattr", skel->progs.wd_inode_setattr, 2, kf->setattr_args },
+		{ "inode_setattr", skel->progs.wd_inode_setattr_idmap, 3, kf->setattr_args },
+		{ "perf_event_open", skel->progs.wd_perf_event_open, 2, kf->perf_open_args },
+		{ "perf_event_open", skel->progs.wd_perf_event_open_noattr, 1, kf->perf_open_args },
 	};
-	bool found = false;
+	const size_t n = sizeof(variants) / sizeof(variants[0]);
 
-	for (size_t i = 0; i < sizeof(setattr) / sizeof(setattr[0]); i++) {
-		bool fits = setattr[i].args == kf->setattr_args;
+	for (size_t i = 0; i < n; i++)
+		bpf_program__set_autoload(variants[i].prog, variants[i].args == variants[i].have);
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
 
-		found |= fits;
-		bpf_program__set_autoload(setattr[i].prog, fits);
-	}
-	if (!found) {
-		sb_printf(why, "the kernel's inode_setattr hook has %d arguments (%s); this Warden knows "
-			       "2 (6.1) and 3 (6.3 and later), so chmod, chown, utimes and truncate "
-			       "could not be judged; nothing was loaded",
-			  kf->setattr_args, kf->setattr_args < 0 ? strerror(-kf->setattr_args) : "BTF");
-		return -EOPNOTSUPP;
+		for (size_t j = 0; j < n; j++)
+			found |= !strcmp(variants[j].hook, variants[i].hook) &&
+				 variants[j].args == variants[j].have;
+		if (!found) {
+			sb_printf(why, "the kernel's %s hook has %d arguments (%s), a prototype this "
+				       "Warden has no program for, so what it guards could not be judged; "
+				       "nothing was loaded",
+				  variants[i].hook, variants[i].have,
+				  variants[i].have < 0 ? strerror(-variants[i].have) : "BTF");
+			return -EOPNOTSUPP;
+		}
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
@@ -495,6 +496,17 @@ static int do_action(int argc, char **argv)
 			return errno;
 		waitpid(pid, NULL, 0);
 		ptrace(PTRACE_DETACH, pid, 0, 0);
+		return 0;
+	}
+	if (!strcmp(a, "perf-open") && argc == 2) {
+		/* A software clock event on another process: the way in to sampling it. */
+		struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pa),
+					      .config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1 };
+
+		fd = syscall(SYS_perf_event_open, &pa, atoi(argv[1]), -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
 		return 0;
 	}
 	if (!strcmp(a, "vmread") && argc == 2) {

@@ -100,18 +100,20 @@ expect "fileless_exec allow lets a memfd run" "memfd_exec_allowed=ok" "$OUT"
 # --- protections every agent has, and what an agent may still do to its own
 sleep 1000 &
 OUTSIDER=$!
+# Routes that are open without Warden (root here, as the agent is).
+expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
 : >$EV
 OUT=$(WT=$WT OUTSIDER=$OUTSIDER $W run --policy $P --events $EV -- sh /warden/tests/vm/files/protect.sh)
 expect_results "protect" "$OUT" "
 bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_module=EPERM
 tiocsti=EPERM leave_cgroup=EPERM userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
-procmem_outsider=EACCES pidfd_getfd_outsider=EPERM"
+procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM"
 expect "protect: the outsider survived" alive "$(kill -0 $OUTSIDER 2>/dev/null && echo alive)"
 expect "protect: the bind mount is still there" yes "$(grep -q " $F/alias " /proc/mounts && echo yes)"
 expect "protect: a signal denial is a tamper event" "tamper|signal|$OUTSIDER|15|deny|protection" \
 	"$(grep '"action":"signal"' $EV | head -1 | $JF event action target_pid signal decision rule)"
-for a in bpf mount module cgroup ptrace tty; do
+for a in bpf mount module cgroup ptrace tty perf; do
 	expect "protect: $a denial reported" 1 "$(grep -c "\"action\":\"$a\"" $EV | awk '{print ($1 > 0)}')"
 done
 kill $OUTSIDER

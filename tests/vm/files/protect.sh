@@ -12,4 +12,6 @@ echo "ptrace_outsider=$($WT do ptrace $OUTSIDER)"
 echo "vmread_outsider=$($WT do vmread $OUTSIDER)"
 echo "procmem_outsider=$($WT do procmem $OUTSIDER)"
 echo "pidfd_getfd_outsider=$($WT do pidfd_getfd $OUTSIDER)"
+echo "perf_outsider=$($WT do perf-open $OUTSIDER)"
+echo "perf_own_child=$($WT do perf-open $own)"
 kill $own
