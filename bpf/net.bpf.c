@@ -379,7 +379,23 @@ static __always_inline void req_v4(struct net_req *q, __u32 ip, __u32 port, stru
 	q->sotype = ctx->type << 16 | (ctx->protocol & 0xffff);
 }
 
-static __always_inline void req_v6(struct net_req *q, struct bpf_sock_addr *ctx)
+/* ctx->FIELD = v as one store at ctx's own register and a constant
+ * offset: the verifier refuses a store through a pointer derived from ctx,
+ * which is what clang may make of a field write next to field reads. */
+#define ctx_store_u32(ctx, field, v)						\
+	asm volatile("*(u32 *)(%[c] + %[o]) = %[x]" ::[c] "r"(ctx),		\
+		     [o] "i"(__builtin_offsetof(struct bpf_sock_addr, field)), [x] "r"((__u32)(v)))
+
+/*
+ * @outbound: a destination. The unspecified address as a destination is
+ * where the kernel sends it: loopback (ip_route_output_key_hash_rcu() and
+ * tcp_v6_connect() turn 0.0.0.0 and :: into 127.0.0.1 and ::1 when the
+ * socket has no source address; with one, into that local address). Judged
+ * as written, a policy that allows 0.0.0.0/0 but denies a loopback port
+ * would be stepped around: the destination is rewritten to loopback (ctx
+ * too, so that is where it goes), and that is judged.
+ */
+static __always_inline void req_v6(struct net_req *q, struct bpf_sock_addr *ctx, bool outbound)
 {
 	__u32 a[4];
 
@@ -388,6 +404,11 @@ static __always_inline void req_v6(struct net_req *q, struct bpf_sock_addr *ctx)
 	a[1] = ctx->user_ip6[1];
 	a[2] = ctx->user_ip6[2];
 	a[3] = ctx->user_ip6[3];
+	if (outbound && !(a[0] | a[1] | a[3]) && (a[2] == 0 || a[2] == bpf_htonl(0xffff))) {
+		/* :: -> ::1, ::ffff:0.0.0.0 -> 127.0.0.1 */
+		a[3] = a[2] ? bpf_htonl(0x7f000001) : bpf_htonl(1);
+		ctx_store_u32(ctx, user_ip6[3], a[3]);
+	}
 	if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff)) {
 		__builtin_memcpy(q->addr, &a[3], 4);	/* v4-mapped: judged as IPv4 */
 	} else {
@@ -609,11 +630,31 @@ int wd_dns_release(struct bpf_sock *sk)
 
 /* ---- hooks --------------------------------------------------------------- */
 
+/*
+ * The unspecified address, as a destination, is where the kernel sends it:
+ * loopback (ip_route_output_key_hash_rcu() and tcp_v6_connect() turn
+ * 0.0.0.0 and :: into 127.0.0.1 and ::1 when the socket has no source
+ * address; with one, to that local address). Judged as it was written, a
+ * policy that allows 0.0.0.0/0 but denies a loopback port would be stepped
+ * around: the destination is rewritten to loopback, and that is judged.
+ */
+/* ctx->FIELD = v as one store at ctx's own register and a constant
+ * offset: the verifier refuses a store through a pointer derived from ctx,
+ * which is what clang may make of a field write next to field reads. */
+#define ctx_store_u32(ctx, field, v)						\
+	asm volatile("*(u32 *)(%[c] + %[o]) = %[x]" ::[c] "r"(ctx),		\
+		     [o] "i"(__builtin_offsetof(struct bpf_sock_addr, field)), [x] "r"((__u32)(v)))
+
 static __always_inline int outbound4(struct bpf_sock_addr *ctx)
 {
 	struct net_req q;
+	__u32 ip = ctx->user_ip4;
 
-	req_v4(&q, ctx->user_ip4, ctx->user_port, ctx);
+	if (ip == 0) {	/* 0.0.0.0 -> 127.0.0.1 (req_v6()) */
+		ip = bpf_htonl(0x7f000001);
+		ctx_store_u32(ctx, user_ip4, ip);
+	}
+	req_v4(&q, ip, ctx->user_port, ctx);
 	q.right = WD_NET_CONNECT;
 	if (is_dns(&q))
 		return redirect_dns(ctx, &q, false);
@@ -624,7 +665,7 @@ static __always_inline int outbound6(struct bpf_sock_addr *ctx)
 {
 	struct net_req q;
 
-	req_v6(&q, ctx);
+	req_v6(&q, ctx, true);
 	q.right = WD_NET_CONNECT;
 	if (is_dns(&q))
 		return redirect_dns(ctx, &q, true);
@@ -670,7 +711,7 @@ int wd_bind6(struct bpf_sock_addr *ctx)
 {
 	struct net_req q;
 
-	req_v6(&q, ctx);
+	req_v6(&q, ctx, false);
 	q.right = WD_NET_BIND;
 	return decide(&q);
 }

@@ -28,15 +28,18 @@ NET_READY=$(mktemp -d)
 # net_serve PROTO ADDR PORT: a server in the background, its "ready" line in
 # $NET_READY (net_ready waits for every one: no fixed sleep).
 net_serve() {
+	: >"$NET_READY/$1-$2-$3"	# now: the background shell may make it late
 	$WN serve "$@" >"$NET_READY/$1-$2-$3" 2>&1 &
 	NET_PIDS="$NET_PIDS $!"
 }
 # net_ready: until every server started so far has said "ready" (60 s at most,
-# counted in 0.1 s sleeps, so a slow machine stretches it).
+# counted in 0.1 s sleeps, so a slow machine stretches it); one that said
+# anything else (it could not bind) is shown at once.
 net_ready() {
 	for _nr in "$NET_READY"/*; do
 		_i=0
-		while ! grep -qs ready "$_nr" && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+		while ! grep -qs . "$_nr" && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+		grep -qs ready "$_nr" || echo "# server ${_nr##*/} is not ready: $(cat "$_nr" 2>/dev/null)"
 	done
 }
 net_serve tcp 127.0.0.1 18001
@@ -172,6 +175,48 @@ J
 	expect "[$NET_WHERE] child cgroup with an allow-all program: still denied" EPERM "$(echo "$out" | sed -n 's/^escape=//p')"
 	[ -n "$(echo "$out" | sed -n 's/^escape=//p')" ] || echo "# $out"
 fi
+
+# The unspecified address: the kernel sends a connect or a datagram to
+# 0.0.0.0 (or ::) to loopback. Judged as 0.0.0.0, a policy that allows
+# 0.0.0.0/0 but denies loopback's port would be stepped around.
+net_serve tcp 127.0.0.1 18090
+net_serve tcp ::1 18090
+net_serve udp 127.0.0.1 18091
+net_ready
+cat >$NS/any.json <<J
+{"version": 1, "name": "any-agent", "network": {"default": "deny", "rules": [
+   {"cidr": "0.0.0.0/0", "allow": ["connect"]},
+   {"cidr": "::/0", "allow": ["connect"]},
+   {"cidr": "127.0.0.0/8", "ports": ["18090-18091"], "deny": ["connect"]},
+   {"cidr": "::1", "ports": ["18090"], "deny": ["connect"]}
+ ]}}
+J
+cat >$NS/any.sh <<J
+r() { n=\$1; shift; echo "\$n=\$($WN "\$@" 2>&1 | tail -1)"; }
+r any_tcp connect tcp 0.0.0.0 18090
+r any6_tcp connect tcp :: 18090
+r any_mapped connect tcp ::ffff:0.0.0.0 18090
+r any_udp sendto 0.0.0.0 18091
+r lo_tcp connect tcp 127.0.0.1 18090
+J
+out=$(sh $NS/any.sh 2>&1)
+expect "[$NET_WHERE] without Warden, a connect to 0.0.0.0 reaches loopback" ok "$(got any_tcp)"
+expect "[$NET_WHERE] without Warden, a connect to :: reaches loopback" ok "$(got any6_tcp)"
+: >$NS/any.ev
+out=$($W run $RUNFLAGS --events $NS/any.ev --policy $NS/any.json -- sh $NS/any.sh 2>$NS/any.err)
+expect "[$NET_WHERE] loopback's denied port is denied" EPERM "$(got lo_tcp)"
+expect "[$NET_WHERE] connect to 0.0.0.0 is judged as the loopback it reaches" EPERM "$(got any_tcp)"
+expect "[$NET_WHERE] connect to :: is judged as the ::1 it reaches" EPERM "$(got any6_tcp)"
+expect "[$NET_WHERE] connect to ::ffff:0.0.0.0 is judged as 127.0.0.1" EPERM "$(got any_mapped)"
+expect "[$NET_WHERE] sendto 0.0.0.0 is judged as the loopback it reaches" EPERM "$(got any_udp)"
+# Each denial's event names the loopback address it would have reached:
+# 127.0.0.1:18090 for lo_tcp, any_tcp and any_mapped; ::1 for any6_tcp.
+expect "[$NET_WHERE] the events name 127.0.0.1, the address 0.0.0.0 became" 3 \
+	"$(grep -c '"address":"127\.0\.0\.1","port":18090,.*"decision":"deny","rule":"network\.rules\[2\]"' $NS/any.ev)"
+expect "[$NET_WHERE] the event names ::1, the address :: became" 1 \
+	"$(grep -c '"address":"::1","port":18090,.*"decision":"deny","rule":"network\.rules\[3\]"' $NS/any.ev)"
+expect "[$NET_WHERE] the datagram's event names 127.0.0.1" 1 \
+	"$(grep -c '"protocol":"udp","address":"127\.0\.0\.1","port":18091,.*"decision":"deny"' $NS/any.ev)"
 
 for p in $NET_PIDS; do kill $p 2>/dev/null; done
 wait 2>/dev/null
