@@ -240,4 +240,4 @@ done
 # kernels the tests run on (not rename_lock's sequence, read at each open):
 # the rename cases above test that count.
 expect "vcache: renames are counted at __d_move" 1 \
-	"$($W -v run --policy $P -- true 2>&1 | grep -c 'renames: counted at __d_move')"
+	"$($W -v run --policy $P -- true 2>&1 | grep -Ec '^  renames +counted at __d_move')"
