@@ -13,17 +13,32 @@ policy $P "{\"path\": \"$S/secret/\", \"deny\": [\"read\"]},
 EV=$S/events.jsonl
 run() { $W run --policy $P --events $EV -- "$@"; }
 
-# --- the denial and the allowed control
-expect "file rule denies read of an exact file" EACCES "$(run $WT open $S/solo)"
-expect "exact rule does not cover a sibling" ok "$(run $WT open $S/solo2)"
-expect "subtree rule denies a file in it" EACCES "$(run $WT open $S/secret/key)"
-expect "subtree rule denies a file deeper in it" EACCES "$(run $WT open $S/secret/sub/deep)"
-expect "subtree rule denies listing the directory" 1 "$(status run ls $S/secret)"
-expect "subtree rule covers the directory itself" EACCES "$(run $WT open $S/secret)"
-expect "read-only denial leaves write allowed" ok "$(run $WT open $S/secret/key w)"
-expect "other files stay readable" ok "$(run $WT open $S/open/pub)"
-expect "cat reports the denial" "1" "$(status run cat $S/secret/key)"
-expect "denied open exits 1 in the helper" 1 "$(status run $WT open $S/secret/key)"
+# --- the denial and the allowed control, in one agent (a run loads and
+# verifies every program: seconds under emulation); each result as NAME=.
+cat >$S/deny.sh <<J
+echo "solo=\$($WT open $S/solo)"
+echo "solo2=\$($WT open $S/solo2)"
+echo "key=\$($WT open $S/secret/key)"
+echo "deep=\$($WT open $S/secret/sub/deep)"
+ls $S/secret >/dev/null 2>&1; echo "ls=\$?"
+echo "dir=\$($WT open $S/secret)"
+echo "keyw=\$($WT open $S/secret/key w)"
+echo "pub=\$($WT open $S/open/pub)"
+cat $S/secret/key >/dev/null 2>&1; echo "cat=\$?"
+$WT open $S/secret/key >/dev/null 2>&1; echo "helper=\$?"
+J
+OUT=$(run sh $S/deny.sh)
+got() { echo "$OUT" | sed -n "s/^$1=//p"; }
+expect "file rule denies read of an exact file" EACCES "$(got solo)"
+expect "exact rule does not cover a sibling" ok "$(got solo2)"
+expect "subtree rule denies a file in it" EACCES "$(got key)"
+expect "subtree rule denies a file deeper in it" EACCES "$(got deep)"
+expect "subtree rule denies listing the directory" 1 "$(got ls)"
+expect "subtree rule covers the directory itself" EACCES "$(got dir)"
+expect "read-only denial leaves write allowed" ok "$(got keyw)"
+expect "other files stay readable" ok "$(got pub)"
+expect "cat reports the denial" "1" "$(got cat)"
+expect "denied open exits 1 in the helper" 1 "$(got helper)"
 
 # --- nobody else is affected, even while the agent runs
 # (The agent says when it runs, and runs until told to stop, 60 s at most.)
@@ -34,15 +49,28 @@ expect "a process outside the agent reads the file during the run" key "$(cat $S
 wait
 expect "and after it" key "$(cat $S/secret/key)"
 
-# --- inheritance: fork, exec, double fork, setsid, threads
-expect "child of a fork is confined" 1 "$(status run $WT fork-open $S/secret/key)"
-expect "shell subshell is confined" 1 "$(status run sh -c "(cat $S/secret/key)")"
-expect "exec chain is confined" 1 "$(status run sh -c "exec sh -c 'exec cat $S/secret/key'")"
-expect "orphaned grandchild (double fork) is confined" 1 "$(status run $WT double-fork-open $S/secret/key)"
-expect "new session (setsid) is confined" 1 "$(status run $WT setsid-open $S/secret/key)"
-expect "second thread is confined" 1 "$(status run $WT thread-open $S/secret/key)"
-expect "setsid(1) command is confined" 1 "$(status run setsid -w cat $S/secret/key)"
-expect "another uid inside the agent is confined" 1 "$(status run $WT as 1000 1000 $WT open $S/secret/key)"
+# --- inheritance: fork, exec, double fork, setsid, threads (one agent, each
+# exit status as NAME=; 1 is the helper's or cat's "denied")
+cat >$S/inherit.sh <<J
+st() { n=\$1; shift; "\$@" >/dev/null 2>&1; echo "\$n=\$?"; }
+st fork $WT fork-open $S/secret/key
+st subshell sh -c "(cat $S/secret/key)"
+st exec sh -c "exec sh -c 'exec cat $S/secret/key'"
+st doublefork $WT double-fork-open $S/secret/key
+st setsid $WT setsid-open $S/secret/key
+st thread $WT thread-open $S/secret/key
+st setsid1 setsid -w cat $S/secret/key
+st uid $WT as 1000 1000 $WT open $S/secret/key
+J
+OUT=$(run sh $S/inherit.sh)
+expect "child of a fork is confined" 1 "$(got fork)"
+expect "shell subshell is confined" 1 "$(got subshell)"
+expect "exec chain is confined" 1 "$(got exec)"
+expect "orphaned grandchild (double fork) is confined" 1 "$(got doublefork)"
+expect "new session (setsid) is confined" 1 "$(got setsid)"
+expect "second thread is confined" 1 "$(got thread)"
+expect "setsid(1) command is confined" 1 "$(got setsid1)"
+expect "another uid inside the agent is confined" 1 "$(got uid)"
 
 # --- exit statuses (contract: CMD's, 128+N, 125, 126, 127)
 expect "exit status 0 passes through" 0 "$(status run true)"
