@@ -203,9 +203,11 @@ $(OUT)/bench/evbench: tests/bench/evbench.c $(CORE_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LDLIBS) -o $@
 
-$(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(OUT)/user/lsm.o | $(OUT)/bench
+# The loader and the kernel probe it reads (user/kfeatures.c) come with it.
+LOADER_OBJS := $(OUT)/user/lsm.o $(OUT)/user/kfeatures.o
+$(OUT)/bench/loadbench: tests/bench/loadbench.c $(CORE_OBJS) $(LOADER_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(OUT)/user/lsm.o $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJS) $(LOADER_OBJS) $(LDLIBS) -o $@
 
 # Bench-only BPF programs (never part of warden) and their skeletons.
 $(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c bpf/warden.h $(VMLINUX_H) | $(OUT)/bench
