@@ -168,6 +168,8 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_PTRACE] = "ptrace",
 	[WD_TAMPER_TTY] = "tty",
 	[WD_TAMPER_BPFFS] = "bpffs",
+	[WD_TAMPER_KCONFIG] = "kernel_config",
+	[WD_TAMPER_PERF] = "perf",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)
@@ -338,6 +340,10 @@ static int ref_event_format(struct sbuf *sb, const void *rec, size_t size, const
 			sb_printf(sb, ",\"target_pid\":%u,\"mode\":%u", ev->target, ev->aux);
 		else if (ev->right == WD_TAMPER_TTY)
 			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
+		if (ev->path_len) {
+			ref_put_key(sb, "path");
+			ref_sb_json_str(sb, path, ev->path_len);
+		}
 		break;
 	default:
 		sb_puts(sb, ev->type == WD_EV_EXEC ? ",\"event\":\"exec\"" : ",\"event\":\"file\"");
