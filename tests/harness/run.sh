@@ -139,6 +139,7 @@ expect "no status reported exits 125" nostatus 125 "vmtest: guest never reported
 scratch=$out/repo
 mkdir -p "$scratch/tools" "$scratch/build/bin" "$scratch/tests"
 cp "$repo/tools/vmtest" "$repo/tools/vm-init.sh" "$scratch/tools/"
+cp "$repo/tests/kernels" "$scratch/tests/"	# vmtest's default kernel
 dyn=$(command -v env)
 if ldd "$dyn" >/dev/null 2>&1; then
 	cp "$dyn" "$scratch/build/bin/dyn-env"
@@ -166,11 +167,14 @@ WARDEN_VM_TCG=many vm badtcg -- true
 expect "WARDEN_VM_TCG=many is refused" badtcg 125 "WARDEN_VM_TCG must be 'single' or 'multi'"
 
 # 10. What cannot boot fails loudly, with 125 and a message, never silently:
-# an image that is no kernel (qemu starts, nothing boots: the boot deadline),
-# and a package the archive does not have.
+# an image that is no kernel (qemu refuses it), a kernel whose init never
+# starts (rdinit=/bin/sh waits on the console: the boot deadline), and a
+# package the archive does not have.
 head -c 65536 /dev/urandom >"$out/notakernel"
-WARDEN_VM_BOOT_TIMEOUT=20 vm notakernel --kernel "$out/notakernel" -- true
-expect "an image that does not boot exits 125 within the boot deadline" notakernel 125 \
+vm notakernel --kernel "$out/notakernel" -- true
+expect "an image that is no kernel exits 125" notakernel 125 "vmtest: "
+WARDEN_VM_APPEND=rdinit=/bin/sh WARDEN_VM_BOOT_TIMEOUT=20 vm noinit -- true
+expect "a guest that does not boot exits 125 at the boot deadline" noinit 125 \
 	"vmtest: the guest did not boot within 20 s"
 vm nopkg --kernel linux-image-0.0.0-0-nosuch-amd64-unsigned -- true
 expect "a kernel package that does not exist exits 125" nopkg 125 \
