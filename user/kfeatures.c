@@ -91,9 +91,8 @@ int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
 	f->sb_mount_list = has_member(btf, "mount", "mnt_next_for_sb");
 	f->setattr_args = hook_arity(btf, "inode_setattr");
 	f->perf_open_args = hook_arity(btf, "perf_event_open");
-	/* Documented: /sys/kernel/realtime reads 1 on a PREEMPT_RT kernel. */
-	f->preempt_rt = access("/sys/kernel/realtime", F_OK) == 0;
-	f->preemptible = preempt_reason(f->preempt_rt);
+	/* Documented: /sys/kernel/realtime exists (and reads 1) on a PREEMPT_RT kernel. */
+	f->preemptible = preempt_reason(access("/sys/kernel/realtime", F_OK) == 0);
 	btf__free(btf);
 	return 0;
 }

@@ -15,7 +15,6 @@ struct kfeatures {
 	bool sb_mount_list;	/* struct mount has mnt_next_for_sb (newer kernels): a super block's mounts are a singly linked list */
 	int setattr_args;	/* arguments of the inode_setattr hook: 2 (dentry, iattr), 3 (idmap first, 6.3+), or -errno */
 	int perf_open_args;	/* arguments of the perf_event_open hook: 2 (attr, type), 1 (type), or -errno */
-	bool preempt_rt;	/* PREEMPT_RT (/sys/kernel/realtime) */
 	const char *preemptible;	/* why a BPF program can be preempted here (docs/kernels.md), or NULL */
 };
 
