@@ -85,7 +85,7 @@ all: $(OUT)/warden $(HELPER_BINS) $(TEST_BPF_OBJS)
 $(OUT) $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/warden.h bpf/ratelimit.h $(VMLINUX_H) | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/warden.h bpf/ratelimit.h bpf/srcroute.h $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp

@@ -153,7 +153,14 @@ struct emit {
 	bool trunc;		/* sticky until wd_emit starts the next event */
 };
 
-#define DENTRY_MOUNTS_MAX 4
+/*
+ * Mounts of one file system in the agent's namespace that a dentry-only
+ * hook judges under (a root file system bind-mounted into a container a
+ * dozen times is common), and the mounts of it in all namespaces looked
+ * at to find them. More of either: fail closed.
+ */
+#define DENTRY_MOUNTS_MAX 16
+#define SB_MOUNTS_SCAN 1024
 
 struct mounts {
 	__u64 cand[DENTRY_MOUNTS_MAX];	/* struct mount *, in the agent's namespace */
@@ -286,6 +293,21 @@ static __always_inline struct wd_task *current_mark(void)
 /* ---- path walk --------------------------------------------------------- */
 
 /*
+ * How the walk reads kernel objects. Where the kernel has the kfunc
+ * bpf_rdonly_cast() (6.2 and later), a walked pointer becomes an untrusted
+ * BTF pointer and each field is one direct load: the verifier turns the
+ * cast into a register move and the load into a guarded one (a fault reads
+ * 0, never oopses). Elsewhere (6.1) every read is a bpf_probe_read_kernel()
+ * helper call. Userspace sets walk_direct from the kernel's BTF
+ * (user/kfeatures.c); with it unset the verifier never sees the kfunc call
+ * (dead code: libbpf leaves an absent __weak kfunc's call unresolved, and
+ * the kernel accepts that in code it prunes).
+ */
+const volatile __u8 walk_direct = 0;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define kernel_view(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+
+/*
  * A path walk reads a few fields of every dentry and inode on the way, and
  * each bpf_probe_read_kernel() is a helper call: the walk's main cost. The
  * fields it needs lie next to each other (d_parent, d_name, d_inode in
@@ -294,10 +316,19 @@ static __always_inline struct wd_task *current_mark(void)
  * offsets below are the kernel's, the checks fold to constants at load)
  * that they still do; a kernel laid out otherwise is read field by field.
  */
-static __always_inline int read_dentry(struct dentry *d, struct dentry_fields *f)
+static __always_inline int read_dentry(struct dentry *d, struct dentry_fields *f, const bool direct)
 {
 	const __u32 at = bpf_core_field_offset(struct dentry, d_parent);
 
+	if (direct) {
+		struct dentry *k = kernel_view(struct dentry, d);
+
+		f->parent = k->d_parent;
+		f->hash_len = (__u64)k->d_name.len << 32;
+		f->name = k->d_name.name;
+		f->inode = k->d_inode;
+		return f->parent ? 0 : -1;	/* never NULL: 0 means the load faulted */
+	}
 	if (bpf_core_field_offset(struct dentry, d_name) == at + 8 &&
 	    bpf_core_field_offset(struct dentry, d_inode) == at + 24 &&
 	    bpf_core_field_size(struct dentry, d_name) == 16)
@@ -328,8 +359,16 @@ static __always_inline int read_two(const void *obj, __u32 at, __u32 at2, __u64 
 	return 0;
 }
 
-static __always_inline int read_inode(struct inode *inode, struct super_block **sb, __u64 *ino)
+static __always_inline int read_inode(struct inode *inode, struct super_block **sb, __u64 *ino,
+				      const bool direct)
 {
+	if (direct) {
+		struct inode *k = kernel_view(struct inode, inode);
+
+		*sb = k->i_sb;
+		*ino = k->i_ino;
+		return *sb ? 0 : -1;
+	}
 	__u64 first = 0;
 	int err = bpf_core_field_size(struct inode, i_ino) != 8 ? 1 :
 		  read_two(inode, bpf_core_field_offset(struct inode, i_sb),
@@ -345,8 +384,16 @@ static __always_inline int read_inode(struct inode *inode, struct super_block **
 }
 
 /* A mount's root dentry and flags: adjacent in struct vfsmount. */
-static __always_inline int read_mount(struct vfsmount *m, struct dentry **root, __u32 *flags)
+static __always_inline int read_mount(struct vfsmount *m, struct dentry **root, __u32 *flags,
+				      const bool direct)
 {
+	if (direct) {
+		struct vfsmount *k = kernel_view(struct vfsmount, m);
+
+		*root = k->mnt_root;
+		*flags = k->mnt_flags;
+		return *root ? 0 : -1;
+	}
 	__u64 first = 0, second = 0;
 	int err = read_two(m, bpf_core_field_offset(struct vfsmount, mnt_root),
 			   bpf_core_field_offset(struct vfsmount, mnt_flags), &first, &second);
@@ -372,7 +419,7 @@ static __always_inline bool maybe_rule_object(__u64 ino, __u32 dev)
 }
 
 /* Is the dentry whose inode is @inode one of the policy's rule objects? Remember the deepest. */
-static __always_inline void identity_check(struct walk *w, struct inode *inode)
+static __always_inline void identity_check(struct walk *w, struct inode *inode, const bool direct)
 {
 	struct wd_inode_key key = {};
 	struct wd_node_key *node;
@@ -380,11 +427,12 @@ static __always_inline void identity_check(struct walk *w, struct inode *inode)
 
 	if (!w->root_node || w->id_key.len != ~0u || !inode)
 		return;
-	if (read_inode(inode, &sb, &key.ino))
+	if (read_inode(inode, &sb, &key.ino, direct))
 		return;
 	if (sb != w->sb) {
 		w->sb = sb;
-		w->dev = BPF_CORE_READ(sb, s_dev);
+		w->dev = direct ? kernel_view(struct super_block, sb)->s_dev
+				     : BPF_CORE_READ(sb, s_dev);
 	}
 	key.dev = w->dev;
 	if (!maybe_rule_object(key.ino, key.dev))
@@ -397,13 +445,14 @@ static __always_inline void identity_check(struct walk *w, struct inode *inode)
 	w->id_depth = w->depth;
 }
 
-static long walk_step(__u32 i, void *arg)
+/* One step up: the dentry's name collected, or a mount crossed. */
+static __always_inline long walk_step(const bool direct)
 {
 	struct scratch *s = scratch_get();
 	struct dentry_fields *f;
 	struct vfsmount *vfsmnt;
+	struct dentry *d, *mountpoint;
 	struct mount *mnt, *up;
-	struct dentry *d;
 	struct walk *w;
 	__u32 at;
 
@@ -413,16 +462,26 @@ static long walk_step(__u32 i, void *arg)
 	d = w->dentry;
 	vfsmnt = w->vfsmnt;
 	f = &w->f;
-	if (read_dentry(d, f))
+	if (read_dentry(d, f, direct))
 		return 1;	/* unreadable: w->done stays false, the walk fails closed */
-	identity_check(w, f->inode);
+	identity_check(w, f->inode, direct);
 	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = true;
 		return 1;
 	}
 	if (d == w->mnt_root) {
 		mnt = container_of(vfsmnt, struct mount, mnt);
-		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (direct) {
+			struct mount *k = kernel_view(struct mount, mnt);
+
+			up = k->mnt_parent;
+			mountpoint = k->mnt_mountpoint;
+			if (!up || !mountpoint)
+				return 1;	/* a fault: the walk fails closed */
+		} else {
+			up = BPF_CORE_READ(mnt, mnt_parent);
+			mountpoint = BPF_CORE_READ(mnt, mnt_mountpoint);
+		}
 		if (up == mnt) {
 			/* The top of a mount tree that is not our root. */
 			w->done = true;
@@ -430,9 +489,10 @@ static long walk_step(__u32 i, void *arg)
 			return 1;
 		}
 		vfsmnt = &up->mnt;
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->dentry = mountpoint;
 		w->vfsmnt = vfsmnt;
-		w->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		w->mnt_root = direct ? kernel_view(struct vfsmount, vfsmnt)->mnt_root
+					  : BPF_CORE_READ(vfsmnt, mnt_root);
 		return 0;
 	}
 	if (f->parent == d) {
@@ -450,6 +510,17 @@ static long walk_step(__u32 i, void *arg)
 	w->depth++;
 	w->dentry = f->parent;
 	return 0;
+}
+
+/* bpf_loop callbacks: one per way of reading, chosen once per walk. */
+static long walk_step_direct(__u32 i, void *arg)
+{
+	return walk_step(true);
+}
+
+static long walk_step_probe(__u32 i, void *arg)
+{
+	return walk_step(false);
 }
 
 /*
@@ -483,10 +554,23 @@ __noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 	w->done = false;
 	w->foreign = false;
 	w->internal = false;
-	if (read_mount((struct vfsmount *)vfsmnt, &w->mnt_root, &mnt_flags))
+	if (read_mount((struct vfsmount *)vfsmnt, &w->mnt_root, &mnt_flags, walk_direct))
 		return -1;	/* w->done is false: the walk failed */
 	w->internal = mnt_flags & MNT_INTERNAL;
-	bpf_loop(2 * WD_WALK_MAX, walk_step, NULL, 0);
+	/*
+	 * Two calls, never one call with a selected callback: the verifier
+	 * leaves the unused callback unchecked and drops it, and a callback
+	 * loaded into a register on every path would then point at nothing
+	 * (6.12 refuses the program). The asm tails keep the compiler from
+	 * merging the calls.
+	 */
+	if (walk_direct) {
+		bpf_loop(2 * WD_WALK_MAX, walk_step_direct, NULL, 0);
+		asm volatile("r0 = 1" ::: "r0");
+	} else {
+		bpf_loop(2 * WD_WALK_MAX, walk_step_probe, NULL, 0);
+		asm volatile("r0 = 2" ::: "r0");
+	}
 	return w->done ? 0 : -1;
 }
 
@@ -716,6 +800,7 @@ static __always_inline void fill_task(struct wd_event *ev, __u32 agent)
 }
 
 #include "ratelimit.h"
+#include "srcroute.h"
 
 /* what: right (or enum wd_tamper) | decision << 8 | flags << 16; type: enum wd_event_type */
 #define EMIT_WHAT(type, right, decision, flags) \
@@ -833,6 +918,29 @@ static __always_inline int outside_instance(struct task_struct *target, __u32 wh
  * (kernel.ftrace_enabled, tracefs). In procfs only the sysctl files are:
  * an agent may still write its own /proc/self/oom_score_adj and the like.
  */
+/*
+ * Files that are protections by identity (enum wd_tamper: WD_TAMPER_EVENTS,
+ * WD_TAMPER_WARDEN; WD_PROTECT_CHILDREN: a directory's entries too):
+ * userspace marks each by an fd it holds open (lsm_protect_fd()), which
+ * keeps the inode, and the mark with it, in memory.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} protected_inodes SEC(".maps");
+
+static __always_inline __u32 protected_inode(struct inode *inode)
+{
+	__u32 *kind;
+
+	if (!inode)
+		return 0;
+	kind = bpf_inode_storage_get(&protected_inodes, inode, 0, 0);
+	return kind ? *kind : 0;
+}
+
 static __always_inline __u32 protected_fs(struct dentry *d)
 {
 	unsigned long magic = BPF_CORE_READ(d, d_sb, s_magic);
@@ -1087,14 +1195,41 @@ static __always_inline __u64 scalar(const void *p)
 	return *(volatile __u64 *)&s->launder;
 }
 
+/*
+ * A write, create or delete of one of Warden's own files (the events file
+ * an agent's events go to: an agent under a default-allow policy could
+ * truncate it, or append events of its own making), whatever the policy.
+ * @dentry must be a BTF pointer. The right first: reads pay nothing.
+ */
+static __always_inline int protected_file(struct dentry *dentry, __u32 how)
+{
+	__u32 right = how & 0xff, kind;
+	struct wd_task *t;
+
+	if ((how & JUDGE_QUIET) || right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
+		return 0;
+	kind = protected_inode(dentry->d_inode);
+	if (!kind) {
+		/* A name made, removed or replaced in a protected directory. */
+		kind = protected_inode(dentry->d_parent->d_inode);
+		if (!(kind & WD_PROTECT_CHILDREN))
+			return 0;
+	}
+	t = current_mark();
+	return t ? wd_tamper(t->agent, kind & 0xff, 0, 0) : 0;
+}
+
+/* @dentry: a BTF pointer (a hook's argument, or loaded from one). */
 static __always_inline int judge(struct dentry *dentry, struct vfsmount *mnt, __u32 right)
 {
-	return wd_judge(scalar(dentry), scalar(mnt), right);
+	int ret = protected_file(dentry, right);
+
+	return ret ? ret : wd_judge(scalar(dentry), scalar(mnt), right);
 }
 
 static __always_inline int judge_path(const struct path *path, __u32 right)
 {
-	return judge(BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), right);
+	return judge(path->dentry, path->mnt, right);
 }
 
 /* (dir, dentry) hooks: the new or old name lives in dir's mount. */
@@ -1105,7 +1240,7 @@ static __always_inline int judge_in(const struct path *dir, struct dentry *dentr
 
 static __always_inline int judge_file(struct file *file, __u32 right)
 {
-	return judge(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), right);
+	return judge(file->f_path.dentry, file->f_path.mnt, right);
 }
 
 /*
@@ -1598,7 +1733,8 @@ static __noinline int dir_serves(struct file *file, const struct vkey *k, __u32 
 		return false;
 	/* A protection is judged, never served: an entry above it (/proc's,
 	 * for a sysctl) may hold rights its own directory would not. */
-	if ((want & ~(1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC)) && protected_fs(below))
+	if ((want & ~(1u << WD_RIGHT_READ | 1u << WD_RIGHT_EXEC)) &&
+	    (protected_fs(below) || protected_inode(inode) || protected_inode(below->d_parent->d_inode)))
 		return false;
 	for (int i = 0; i < DIR_CLIMB; i++) {
 		if (below == top)
@@ -1884,14 +2020,14 @@ __noinline int wd_judge_dentry(__u64 dentry, __u32 right)
 	mo->ns = (__u64)BPF_CORE_READ(task, nsproxy, mnt_ns);
 	if (bpf_core_field_exists(struct mount, mnt_next_for_sb)) {
 		mo->pos = (__u64)BPF_CORE_READ(sb, s_mounts);
-		bpf_loop(32, mounts_step, NULL, 0);
+		bpf_loop(SB_MOUNTS_SCAN, mounts_step, NULL, 0);
 		mo->more |= mo->pos != 0;
 	} else {
 		struct super_block___v61 *old = (void *)sb;
 
 		mo->head = (__u64)&old->s_mounts;
 		mo->pos = (__u64)BPF_CORE_READ(old, s_mounts.next);
-		bpf_loop(32, mounts_step_v61, NULL, 0);
+		bpf_loop(SB_MOUNTS_SCAN, mounts_step_v61, NULL, 0);
 		mo->more |= mo->pos && mo->pos != mo->head;
 	}
 	for (int i = 0; i < DENTRY_MOUNTS_MAX; i++) {
@@ -2075,7 +2211,7 @@ int BPF_PROG(wd_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot
 		return ret;
 	if (!(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
 		return 0;
-	file = BPF_CORE_READ(vma, vm_file);
+	file = vma->vm_file;	/* a BTF pointer, as judge_file() wants */
 	if (!file)
 		return 0;
 	return lsm_verdict(judge_file(file, WD_RIGHT_EXEC));
@@ -2136,6 +2272,45 @@ int BPF_PROG(wd_kernel_load_data, enum kernel_load_data_id id, bool contents, in
 	if (ret)
 		return ret;
 	return lsm_verdict(deny_agents(WD_TAMPER_MODULE));
+}
+
+/*
+ * Mount changes that never pass sb_mount: mount_setattr (a mount's flags,
+ * propagation, idmapping), and the new mount API's open_tree(OPEN_TREE_CLONE),
+ * fsopen, fspick and fsmount (a new or reconfigured super block, a detached
+ * mount). None has an LSM hook of its own; each asks may_mount() for
+ * CAP_SYS_ADMIN first, so the capable hook refuses it, knowing the call by
+ * its system call number (the 32-bit table numbers these alike).
+ */
+#define CAP_SYS_ADMIN 21
+#define NR_open_tree 428
+#define NR_fsopen 430
+#define NR_fsmount 432
+#define NR_fspick 433
+#define NR_mount_setattr 442
+#define X32_SYSCALL_BIT 0x40000000
+
+static __always_inline bool mount_api_call(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr;
+
+	if (!regs)
+		return false;
+	nr = BPF_CORE_READ(regs, orig_ax) & ~X32_SYSCALL_BIT;
+	return nr == NR_open_tree || nr == NR_fsopen || nr == NR_fsmount || nr == NR_fspick ||
+	       nr == NR_mount_setattr;
+}
+
+SEC("lsm/capable")
+int BPF_PROG(wd_capable, const struct cred *cred, struct user_namespace *ns, int cap,
+	     unsigned int opts, int ret)
+{
+	if (ret)
+		return ret;
+	if (cap != CAP_SYS_ADMIN || !mount_api_call())
+		return 0;
+	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
 }
 
 SEC("lsm/sb_mount")
@@ -2199,17 +2374,135 @@ int BPF_PROG(wd_ptrace_access_check, struct task_struct *child, unsigned int mod
 				(mode & PTRACE_MODE_NOAUDIT ? TAMPER_QUIET : 0), mode));
 }
 
-SEC("lsm/file_ioctl")
-int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+/* ---- SIGIO: signals the kernel sends on a file's owner's behalf -------- */
+
+/*
+ * F_SETOWN names the process the kernel signals when I/O is possible on a
+ * file (O_ASYNC), F_SETSIG the signal: any signal, to any process, sent at
+ * each delivery with no task_kill check (file_send_sigiotask says nothing
+ * of who chose the owner). So an agent may name only itself as a file's
+ * owner, and choose the signal only of a file it owns or that has no
+ * owner: F_SETOWN's argument is a number, checked here as the kernel will
+ * read it. F_SETOWN_EX, FIOSETOWN and SIOCSPGRP pass the owner through
+ * memory the agent can change between this check and the kernel's read,
+ * so agents are refused them (F_SETOWN does the same). A process group
+ * may hold outsiders: refused too.
+ */
+#define F_SETOWN 8
+#define F_SETSIG 10
+#define F_SETOWN_EX 15
+#define FIOSETOWN 0x8901
+#define SIOCSPGRP 0x8902
+#define SIGIO 29
+
+/* @pid's number in its own (deepest) namespace: the one its task's own calls use. */
+static __always_inline __s32 pid_nr_own_ns(struct pid *pid)
+{
+	__u32 level = BPF_CORE_READ(pid, level);
+	__s32 nr = 0;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr), (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+			      (level & 63) * bpf_core_type_size(struct upid) +
+			      bpf_core_field_offset(struct upid, nr));
+	return nr;
+}
+
+/* Does F_SETOWN's @who name the calling process (or clear the owner)? */
+static __always_inline bool owner_arg_is_self(long who)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return who == 0 || who == pid_nr_own_ns(task->thread_pid) ||
+	       who == pid_nr_own_ns(task->group_leader->thread_pid);
+}
+
+/* 6.1 embeds a file's owner; later kernels point to it (NULL until set). */
+struct file___fown_embedded {
+	struct fown_struct f_owner;
+} __attribute__((preserve_access_index));
+
+struct file___fown_pointer {
+	struct fown_struct *f_owner;
+} __attribute__((preserve_access_index));
+
+/* Is @file's owner unset, or the calling process itself (not its group)? */
+static __always_inline bool file_owner_is_self(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fown_struct *fown;
+	struct pid *pid;
+	int type;
+
+	if (bpf_core_field_exists(struct file___fown_embedded, f_owner))
+		fown = &((struct file___fown_embedded *)file)->f_owner;
+	else
+		fown = BPF_CORE_READ((struct file___fown_pointer *)file, f_owner);
+	if (!fown)
+		return true;
+	pid = BPF_CORE_READ(fown, pid);
+	type = BPF_CORE_READ(fown, pid_type);
+	if (!pid)
+		return true;
+	return (type == PIDTYPE_PID || type == PIDTYPE_TGID) &&
+	       (pid == task->thread_pid || pid == task->group_leader->thread_pid);
+}
+
+SEC("lsm/file_fcntl")
+int BPF_PROG(wd_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
 	struct wd_task *t;
+	long who = (int)arg;
 
 	if (ret)
 		return ret;
-	if (cmd != TIOCSTI && cmd != TIOCLINUX)
+	if (cmd != F_SETOWN && cmd != F_SETOWN_EX && cmd != F_SETSIG)
 		return 0;
 	t = current_mark();
-	return lsm_verdict(t ? wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd) : 0);
+	if (!t)
+		return 0;
+	if (cmd == F_SETOWN && owner_arg_is_self(who))
+		return 0;
+	if (cmd == F_SETSIG && file_owner_is_self(file))
+		return 0;
+	return lsm_verdict(wd_tamper(t->agent, WD_TAMPER_SIGNAL, cmd == F_SETOWN ? (who < 0 ? -who : who) : 0,
+				     cmd == F_SETSIG ? (__u32)arg : SIGIO));
+}
+
+/* The owner through ioctl; and the tty requests that type into a terminal. */
+static __always_inline int judge_ioctl(unsigned int cmd)
+{
+	struct wd_task *t;
+
+	if (cmd != TIOCSTI && cmd != TIOCLINUX && cmd != FIOSETOWN && cmd != SIOCSPGRP)
+		return 0;
+	t = current_mark();
+	if (!t)
+		return 0;
+	if (cmd == FIOSETOWN || cmd == SIOCSPGRP)
+		return wd_tamper(t->agent, WD_TAMPER_SIGNAL, 0, SIGIO);
+	return wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(judge_ioctl(cmd));
+}
+
+/*
+ * A 32-bit caller's ioctl (compat_sys_ioctl, also reached from a 64-bit
+ * process by int 0x80) passes this hook instead of file_ioctl, on kernels
+ * that have it (6.8, and stable kernels it was backported to); loaded
+ * where the kernel's BTF has it (user/lsm.c).
+ */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(wd_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(judge_ioctl(cmd));
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -2235,7 +2528,7 @@ __noinline int wd_net_event(__u32 agent_id, __u32 right_family, __u32 sotype, __
 		return -EPERM;
 	decision = decision_for(agent, true);
 	s->ev.family = family;
-	s->ev.proto = WD_PROTO_OTHER;
+	s->ev.proto = sotype == (SOCK_STREAM << 16 | IPPROTO_TCP) ? WD_PROTO_TCP : WD_PROTO_OTHER;
 	s->ev.port = 0;
 	__builtin_memset(s->ev.addr, 0, sizeof(s->ev.addr));
 	if (name)
@@ -2328,8 +2621,8 @@ static __always_inline int judge_unix(struct sock *other)
 	if (!agent)
 		return 0;
 	d = BPF_CORE_READ(u, path.dentry);
-	if (d)
-		return judge(d, BPF_CORE_READ(u, path.mnt), WD_RIGHT_WRITE);
+	if (d)	/* a socket: never one of Warden's files (judge() wants a BTF pointer) */
+		return wd_judge(scalar(d), scalar(BPF_CORE_READ(u, path.mnt)), WD_RIGHT_WRITE);
 	addr = BPF_CORE_READ(u, addr);
 	if (!addr || !(agent->flags & WD_AGENT_NO_ABSTRACT))
 		return 0;
@@ -2832,6 +3125,9 @@ static __always_inline bool in_net_cgroup(struct task_struct *task, __u32 agent)
 	return cgroup_walk(task, 0, &matches, &k, &v);
 }
 
+/* Set by the daemon's loader: only its programs gate (run and attach leave the gate programs out). */
+const volatile __u8 net_gate_on = 0;
+
 static __always_inline int net_gate(struct socket *sock, __u32 right)
 {
 	struct wd_agent *agent;
@@ -2849,16 +3145,150 @@ static __always_inline int net_gate(struct socket *sock, __u32 right)
 			    (__u32)BPF_CORE_READ(sock, type) << 16, 0, 0);
 }
 
+/*
+ * listen() on a TCP socket never bound: the kernel binds it to a port of
+ * its choosing (inet_csk_listen_start, get_port(0)) and no bind hook, no
+ * cgroup/bind program, sees it. Judged as what it is, a bind of port 0 on
+ * the wildcard address: userspace asked the policy that question when it
+ * loaded the agent (WD_AGENT_AUTOBIND4/6). A bound socket's bind was judged.
+ */
+SEC("lsm/socket_listen")
+int BPF_PROG(wd_socket_listen, struct socket *sock, int backlog, int ret)
+{
+	struct wd_agent *agent;
+	struct sock *sk;
+	__u32 agent_id, family, need;
+
+	if (ret)
+		return ret;
+	agent = net_agent(&agent_id);
+	if (!agent || !(agent->flags & WD_AGENT_NET))
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if ((family != AF_INET && family != AF_INET6) || sk->__sk_common.skc_num)
+		return 0;
+	need = family == AF_INET ? WD_AGENT_AUTOBIND4 : WD_AGENT_AUTOBIND4 | WD_AGENT_AUTOBIND6;
+	if ((agent->flags & need) == need)
+		return 0;
+	return lsm_verdict(wd_net_event(agent_id, WD_NET_BIND << 16 | family,
+					SOCK_STREAM << 16 | IPPROTO_TCP, 0, 0));
+}
+
 SEC("lsm/socket_connect")
 int BPF_PROG(wd_gate_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	return ret ? ret : lsm_verdict(net_gate(sock, WD_NET_CONNECT));
 }
 
-SEC("lsm/socket_sendmsg")
-int BPF_PROG(wd_gate_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+/*
+ * A source route in a sendmsg control message (bpf/srcroute.h): the
+ * cgroup programs judge the destination and never see control messages.
+ * The kernel copied them into its own buffer (____sys_sendmsg) before this
+ * hook. The first WD_CMSG_MAX are read; a message with more is refused.
+ */
+#define WD_CMSG_MAX 8
+
+struct wd_cmsghdr {
+	__u64 len;
+	int level;
+	int type;
+};
+
+static __always_inline int read_ctl(void *dst, __u32 size, const void *src, bool user)
 {
-	return ret ? ret : lsm_verdict(net_gate(sock, WD_NET_CONNECT));
+	return user ? bpf_probe_read_user(dst, size, src) : bpf_probe_read_kernel(dst, size, src);
+}
+
+static __always_inline bool cmsg_source_route(struct msghdr *msg, __u64 total)
+{
+	void *ctl = BPF_CORE_READ(msg, msg_control);
+	bool user = bpf_core_field_exists(struct msghdr, msg_control_is_user) &&
+		    BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user);
+	struct ipopt_walk w;
+	struct wd_cmsghdr h;
+	__u64 off = 0;
+
+	for (int i = 0; i < WD_CMSG_MAX; i++) {
+		__u32 n;
+
+		if (off + sizeof(h) > total)
+			return false;
+		if (read_ctl(&h, sizeof(h), ctl + off, user))
+			return true;	/* unreadable: refused */
+		if (h.len < sizeof(h) || h.len > total - off)
+			return false;	/* the kernel refuses it (EINVAL) */
+		n = h.len - sizeof(h);
+		__builtin_memset(&w, 0, sizeof(w));
+		if (h.level == WD_SOL_IP && h.type == WD_IP_RETOPTS &&
+		    read_ctl(w.o, ipopt_len(n), ctl + off + sizeof(h), user))
+			return true;
+		if (sets_source_route(h.level, h.type, &w, n))
+			return true;
+		off += (h.len + 7) & ~7ull;
+	}
+	return off < total;
+}
+
+/* The event: a network one of the socket's protocol, rule network.source_route. */
+__noinline int wd_srcroute_event(__u32 agent_id, __u32 family, __u32 proto, __u32 sotype)
+{
+	struct wd_agent *agent = bpf_map_lookup_elem(&agents, &agent_id);
+	struct scratch *s = scratch_get();
+	__u32 decision;
+
+	if (!agent || !s)
+		return -EPERM;
+	decision = decision_for(agent, true);
+	s->ev.family = family;
+	s->ev.proto = proto;
+	s->ev.port = 0;
+	__builtin_memset(s->ev.addr, 0, sizeof(s->ev.addr));
+	wd_emit(agent_id, EMIT_WHAT(WD_EV_NET, WD_NET_CONNECT, decision, 0), WD_RULE_SOURCE_ROUTE,
+		NO_PATH, sotype);
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+static __always_inline int sendmsg_source_route(struct socket *sock, struct msghdr *msg)
+{
+	__u64 total = BPF_CORE_READ(msg, msg_controllen);
+	struct wd_agent *agent;
+	__u32 agent_id, family, type, protocol;
+	struct sock *sk;
+
+	if (!total)
+		return 0;
+	agent = net_agent(&agent_id);
+	if (!agent || !(agent->flags & WD_AGENT_NET))
+		return 0;
+	sk = sock->sk;
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (!cmsg_source_route(msg, total))
+		return 0;
+	type = sock->type;
+	protocol = sk->sk_protocol;
+	return wd_srcroute_event(agent_id, family,
+				 type == SOCK_STREAM ? WD_PROTO_TCP : type == SOCK_DGRAM ? WD_PROTO_UDP
+											  : WD_PROTO_OTHER,
+				 type << 16 | (protocol & 0xffff));
+}
+
+/* The daemon's gate (net_gate()), and a source route in control messages for every agent. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(wd_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	if (ret)
+		return ret;
+	ret = net_gate_on ? net_gate(sock, WD_NET_CONNECT) : 0;
+	if (!ret)
+		ret = sendmsg_source_route(sock, msg);
+	return lsm_verdict(ret);
 }
 
 SEC("lsm/socket_bind")

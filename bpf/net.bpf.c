@@ -153,6 +153,7 @@ static __always_inline void count(__u32 which)
 }
 
 #include "ratelimit.h"
+#include "srcroute.h"
 
 static __always_inline bool entry_matches(const struct wd_net_entry *e, const struct net_req *q)
 {
@@ -714,6 +715,49 @@ int wd_bind6(struct bpf_sock_addr *ctx)
 	req_v6(&q, ctx, false);
 	q.right = WD_NET_BIND;
 	return decide(&q);
+}
+
+/*
+ * setsockopt of a source route (bpf/srcroute.h): refused, as a network
+ * event of the socket's protocol with rule network.source_route. The
+ * kernel copied the first page of the value for this program.
+ */
+SEC("cgroup/setsockopt")
+int wd_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct net_verdict v = { .rule = WD_RULE_SOURCE_ROUTE, .action = WD_ACT_DENY };
+	struct ipopt_walk w = {};
+	struct bpf_sock *sk;
+	struct net_req q;
+	__u32 len = 0;
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+
+	if (ctx->level != WD_SOL_IP && ctx->level != WD_SOL_IPV6)
+		return 1;
+	/* Straight-line copy: no state forks on the (unknown) length. */
+#pragma unroll
+	for (int i = 0; i < WD_IPOPT_MAX; i++) {
+		if (p + i + 1 > end)
+			break;
+		w.o[i] = p[i];
+	}
+	len = ctx->optlen > 0 ? ctx->optlen : 0;
+	if (!sets_source_route(ctx->level, ctx->optname, &w, len))
+		return 1;
+	__builtin_memset(&q, 0, sizeof(q));
+	sk = ctx->sk;
+	if (sk) {
+		q.v6 = sk->family == AF_INET6;
+		q.proto = proto_of(sk->type, sk->protocol);
+		q.sotype = sk->type << 16 | (sk->protocol & 0xffff);
+	}
+	q.right = WD_NET_CONNECT;
+	if (agent_mode == WD_MODE_AUDIT) {
+		emit(&q, &v, WD_DEC_AUDIT);
+		return 1;
+	}
+	emit(&q, &v, WD_DEC_DENY);
+	return 0;
 }
 
 SEC("cgroup/recvmsg4")

@@ -81,6 +81,8 @@ enum wd_mode {
 #define WD_AGENT_RAW 0x4		/* "raw": "allow": raw and packet sockets allowed */
 #define WD_AGENT_NO_ABSTRACT 0x8	/* abstract unix sockets outside the instance denied */
 #define WD_AGENT_NETGATE 0x10		/* daemon: no IP traffic outside the agent's network cgroups */
+#define WD_AGENT_AUTOBIND4 0x20	/* the policy allows bind of TCP port 0 on 0.0.0.0: listen() unbound, IPv4 */
+#define WD_AGENT_AUTOBIND6 0x40	/* the same on :: (an IPv6 socket unbound: both needed, it takes IPv4 too) */
 
 /* Per agent instance, indexed by agent id (array map). */
 struct wd_agent {
@@ -125,6 +127,9 @@ struct wd_task {
 	__u32 flags;		/* reserved */
 };
 
+/* In a protected_inodes value, with the enum wd_tamper kind: a directory whose entries are protected too. */
+#define WD_PROTECT_CHILDREN 0x100
+
 /* Ring buffer records. */
 enum wd_event_type {
 	WD_EV_FILE = 1,		/* a file access decision (read, write, create, delete) */
@@ -159,10 +164,13 @@ enum wd_tamper {
 	WD_TAMPER_BPFFS = 7,	/* creating or deleting in the BPF file system */
 	WD_TAMPER_KCONFIG = 8,	/* writing the kernel's configuration: sysctl, sysfs, tracefs, ... */
 	WD_TAMPER_PERF = 9,	/* perf_event_open: another's memory and registers, kernel tracing */
-	WD_TAMPER_COUNT = 10,
+	WD_TAMPER_EVENTS = 10,	/* writing, truncating or deleting Warden's own events file */
+	WD_TAMPER_WARDEN = 11,	/* changing Warden's binary, a policy file, the daemon's policy directory */
+	WD_TAMPER_COUNT = 12,
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */
+#define WD_RULE_SOURCE_ROUTE 0xfffffffdu	/* network event: a source route (srcroute.h), refused */
 
 enum wd_decision {
 	WD_DEC_ALLOW = 0,	/* allowed, reported because the rule audits */

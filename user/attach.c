@@ -55,6 +55,7 @@
 #define TICK_MS 200		/* supervision: drain events, re-sweep a cgroup */
 
 struct attach {
+	struct lsm_own own;	/* warden's binary and the policy file, protected (skel) */
 	const char *policy_file;
 	const char *events_file;
 	const char *cgroup_arg;
@@ -395,6 +396,8 @@ static int load_programs(struct attach *a)
 		ret = lsm_add_agent(a->skel, 0, &a->compiled, &a->policy);
 		if (ret)
 			sb_printf(&why, "cannot install the policy in the kernel: %s", strerror(-ret));
+		else
+			ret = lsm_protect_own(a->skel, a->policy_file, &a->own, &why);
 	}
 	if (ret) {
 		sb_putc(&why, '\0');
@@ -473,6 +476,11 @@ static int open_events(struct attach *a)
 			pr_warn("attach: cannot open %s: %s\n", a->events_file, strerror(-ret));
 			return ret;
 		}
+		/* No agent may write or delete it. */
+		ret = a->skel ? lsm_protect_fd(a->skel, a->events_fd, WD_TAMPER_EVENTS) : 0;
+		if (ret)
+			pr_warn("attach: cannot protect %s from the agents (%s): an agent may be able to write to it\n",
+				a->events_file, strerror(-ret));
 	}
 	return 0;
 }
@@ -639,8 +647,10 @@ static void cleanup(struct attach *a)
 	/* Unloading drops every mark and detaches every program: the detach. */
 	if (a->net)
 		net_unload(a->net);
-	if (a->skel)
+	if (a->skel) {
+		lsm_own_release(&a->own);
 		lsm_unload(a->skel);
+	}
 	compiled_free(&a->compiled);
 	net_compiled_free(&a->net_compiled);
 	policy_free(&a->policy);
@@ -738,8 +748,10 @@ static void release(struct attach *a)
 		ring_buffer__free(a->rb);
 	if (a->net)
 		net_unload(a->net);
-	if (a->skel)
+	if (a->skel) {
+		lsm_own_release(&a->own);
 		lsm_unload(a->skel);
+	}
 	compiled_free(&a->compiled);
 	net_compiled_free(&a->net_compiled);
 	policy_free(&a->policy);

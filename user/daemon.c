@@ -118,6 +118,8 @@ struct follower {
 };
 
 struct daemon {
+	struct lsm_own own;	/* warden's binary, protected */
+	int dir_fd;		/* the policy directory, held protected (its entries too) */
 	const char *dir;
 	const char *control;
 	const char *metrics_addr;
@@ -1303,6 +1305,21 @@ static int parse_file(struct daemon *d, const char *name, struct policy *p, stru
 	return policy_load(path, &env, p, err);
 }
 
+/* Warden's binary and the policy directory (every policy in it): no agent may change them. */
+static int protect_own_files(struct daemon *d)
+{
+	struct sbuf why = {0};
+	int ret = lsm_protect_own(d->skel, NULL, &d->own, &why);
+
+	if (!ret)
+		ret = lsm_protect_path(d->skel, d->dir, WD_TAMPER_WARDEN | WD_PROTECT_CHILDREN,
+				       &d->dir_fd, &why);
+	if (ret)
+		pr_warn("daemon: %.*s\n", (int)why.len, why.buf);
+	sb_free(&why);
+	return ret;
+}
+
 /* Put @p in force in slot @i (new or not): fresh nodes, then one switch. */
 static int install(struct daemon *d, int i, struct policy *p, struct compiled *c, struct sbuf *err)
 {
@@ -1310,10 +1327,7 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 	struct wd_agent a = {
 		.root_node = c->root_id,
 		.mode = p->mode,
-		.flags = (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
-			 (p->has_network ? WD_AGENT_NET | WD_AGENT_NETGATE : 0) |
-			 (p->net_raw ? WD_AGENT_RAW : 0) |
-			 (p->no_abstract_unix ? WD_AGENT_NO_ABSTRACT : 0),
+		.flags = lsm_agent_flags(p) | (p->has_network ? WD_AGENT_NETGATE : 0),
 		.match = kinds_of(p),
 	};
 	struct policy old_p = s->policy;
@@ -2103,6 +2117,10 @@ static int start(struct daemon *d)
 					    .exe_lookup = agent_exe_of_pid };
 	load_state(d);
 	ret = agent_open_sinks(&d->sinks, &d->output, &d->daemon_ai, "daemon", "");
+	if (!ret)	/* no agent may write or delete the events files */
+		sink_protect_files(d->sinks, lsm_protect_sink_file, d->skel);
+	if (!ret)	/* nor warden itself, nor the policies (fail closed) */
+		ret = protect_own_files(d);
 	if (!ret)
 		ret = open_control(d);
 	if (!ret)
@@ -2155,6 +2173,9 @@ static void stop(struct daemon *d)
 	for (int i = 0; i < ATTACHED_MAX; i++)
 		if (d->attached[i].used)
 			close_attached(&d->attached[i]);
+	lsm_own_release(&d->own);
+	if (d->dir_fd > 0)
+		close(d->dir_fd);
 	/* The programs stay: their links are pinned. */
 	if (d->skel)
 		lsm_unload(d->skel);

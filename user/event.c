@@ -169,6 +169,8 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_BPFFS] = "bpffs",
 	[WD_TAMPER_KCONFIG] = "kernel_config",
 	[WD_TAMPER_PERF] = "perf",
+	[WD_TAMPER_EVENTS] = "events_file",
+	[WD_TAMPER_WARDEN] = "warden_file",
 };
 
 static bool event_valid(const struct wd_event *ev, size_t size)
@@ -221,6 +223,8 @@ static void put_rule(struct sbuf *sb, const struct wd_event *ev, const struct ag
 		sb_puts(sb, ",\"rule\":\"network.raw\"");
 	else if (ev->type == WD_EV_NET && ev->right == WD_NET_UNIX)
 		sb_puts(sb, ",\"rule\":\"network.abstract_unix\"");
+	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_SOURCE_ROUTE)
+		put_str(sb, "rule", "network.source_route");
 	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_DEFAULT)
 		put_str(sb, "rule", "network.default");
 	else if (ev->type == WD_EV_NET)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -253,6 +254,23 @@ static int want_hook_variants(struct lsm_bpf *skel, const struct kfeatures *kf, 
 	return 0;
 }
 
+/*
+ * WARDEN_PATH_WALK=probe-read: the path walk reads with
+ * bpf_probe_read_kernel() even where the kernel has bpf_rdonly_cast(), as
+ * it does on 6.1. For benchmarks (both ways on one kernel, in one run) and
+ * as a way around the direct loads, should one ever be suspected.
+ */
+static bool walk_direct_wanted(const struct kfeatures *kf)
+{
+	const char *v = getenv("WARDEN_PATH_WALK");
+
+	if (v && !strcmp(v, "probe-read")) {
+		pr_warn("WARDEN_PATH_WALK=probe-read: the path walk reads with bpf_probe_read_kernel\n");
+		return false;
+	}
+	return kf->rdonly_cast;
+}
+
 static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 {
 	struct kfeatures kf;
@@ -263,6 +281,10 @@ static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 		return err;
 	want_rename_count(skel, &kf);
 	skel->rodata->preemptible = kf.preemptible != NULL;
+	/* Where the hook exists it is the only one 32-bit ioctls pass. */
+	bpf_program__set_autoload(skel->progs.wd_file_ioctl_compat, kf.ioctl_compat);
+	kf.rdonly_cast = walk_direct_wanted(&kf);
+	skel->rodata->walk_direct = kf.rdonly_cast;
 	err = want_hook_variants(skel, &kf, why);
 	if (verbose) {
 		kfeatures_describe(&kf, &desc, false);
@@ -367,10 +389,10 @@ int lsm_load_opts(struct lsm_bpf **out, size_t nodes, const struct lsm_opts *o, 
 		err = prealloc_nodes(skel, why);
 	if (err)
 		return err;
-	/* warden run and attach never bind at exec: the daemon's programs do. */
+	/* warden run and attach never bind at exec: the daemon's programs do
+	 * (wd_socket_sendmsg gates too, but judges source routes for all). */
 	bpf_program__set_autoload(skel->progs.wd_bind_exec, false);
 	bpf_program__set_autoload(skel->progs.wd_gate_connect, false);
-	bpf_program__set_autoload(skel->progs.wd_gate_sendmsg, false);
 	bpf_program__set_autoload(skel->progs.wd_gate_bind, false);
 	bpf_program__set_autoload(skel->progs.wd_daemon_iter, false);
 	err = lsm_load_attach(skel, why);
@@ -605,6 +627,7 @@ int lsm_load_pinned(struct lsm_bpf **out, const char *dir, size_t nodes, const s
 	err = lsm_open_configure(&skel, nodes, o, why);
 	if (err)
 		return err;
+	skel->rodata->net_gate_on = 1;	/* the daemon's agents are bound at exec (net_gate()) */
 	err = reuse_pinned_maps(skel, dir, adopted, why);
 	keep = !err && *adopted && generation_present(links);
 	if (!err && keep) {
@@ -752,15 +775,82 @@ int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c)
 	return put_inodes(bpf_map__fd(skel->maps.inodes), skel->bss->id_filter, c);
 }
 
+/* Does @p allow binding TCP port 0 (the kernel's choice) on @family's wildcard address? */
+static bool autobind_allowed(const struct policy *p, int family)
+{
+	static const uint8_t any[16];
+	long rule;
+
+	return policy_net_decide(p, family, any, 0, NET_PROTO_TCP, NET_BIND, &rule) == WD_ACT_ALLOW;
+}
+
+uint32_t lsm_agent_flags(const struct policy *p)
+{
+	return (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
+	       (p->has_network ? WD_AGENT_NET : 0) | (p->net_raw ? WD_AGENT_RAW : 0) |
+	       (p->no_abstract_unix ? WD_AGENT_NO_ABSTRACT : 0) |
+	       (p->has_network && autobind_allowed(p, AF_INET) ? WD_AGENT_AUTOBIND4 : 0) |
+	       (p->has_network && autobind_allowed(p, AF_INET6) ? WD_AGENT_AUTOBIND6 : 0);
+}
+
+int lsm_protect_fd(struct lsm_bpf *skel, int fd, uint32_t kind)
+{
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.protected_inodes), &fd, &kind, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int lsm_protect_path(struct lsm_bpf *skel, const char *path, uint32_t kind, int *fd, struct sbuf *why)
+{
+	int ret;
+
+	*fd = open(path, O_PATH | O_CLOEXEC);
+	if (*fd < 0) {
+		ret = -errno;
+		sb_printf(why, "cannot open %s to protect it: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = lsm_protect_fd(skel, *fd, kind);
+	if (ret) {
+		sb_printf(why, "cannot protect %s: %s", path, strerror(-ret));
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+int lsm_protect_own(struct lsm_bpf *skel, const char *policy, struct lsm_own *own, struct sbuf *why)
+{
+	const char *paths[] = { "/proc/self/exe", policy };
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		own->fd[i] = -1;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !ret; i++)
+		if (paths[i])
+			ret = lsm_protect_path(skel, paths[i], WD_TAMPER_WARDEN, &own->fd[i], why);
+	return ret;
+}
+
+void lsm_own_release(struct lsm_own *own)
+{
+	for (size_t i = 0; i < sizeof(own->fd) / sizeof(own->fd[0]); i++)
+		if (own->fd[i] > 0)
+			close(own->fd[i]);
+}
+
+int lsm_protect_sink_file(int fd, void *skel)
+{
+	return lsm_protect_fd(skel, fd, WD_TAMPER_EVENTS);
+}
+
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
 		  const struct policy *p)
 {
 	struct wd_agent a = {
 		.root_node = c->root_id,
 		.mode = p->mode,
-		.flags = (p->fileless_exec ? WD_AGENT_FILELESS_EXEC : 0) |
-			 (p->has_network ? WD_AGENT_NET : 0) | (p->net_raw ? WD_AGENT_RAW : 0) |
-			 (p->no_abstract_unix ? WD_AGENT_NO_ABSTRACT : 0),
+		.flags = lsm_agent_flags(p),
 	};
 	int err;
 

@@ -41,6 +41,31 @@ int lsm_put_identities(struct lsm_bpf *skel, const struct compiled *c);
 void lsm_policy_changed(struct lsm_bpf *skel);
 int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c,
 		  const struct policy *p);
+/*
+ * Make the file open on @fd a protection of kind @kind (enum wd_tamper): no
+ * agent may write, truncate or delete it, whatever its policy. 0 or -errno.
+ */
+int lsm_protect_fd(struct lsm_bpf *skel, int fd, uint32_t kind);
+/*
+ * The same for the file or directory at @path (the link followed), opened
+ * O_PATH into *@fd, which the caller keeps open while the protection should
+ * hold (it keeps the inode, and the mark on it, in memory). 0, or -errno
+ * with the reason in @why.
+ */
+int lsm_protect_path(struct lsm_bpf *skel, const char *path, uint32_t kind, int *fd, struct sbuf *why);
+/*
+ * Warden's own binary and @policy (NULL: none), what the next run loads:
+ * WD_TAMPER_WARDEN protections, held while @own is (lsm_own_release()).
+ */
+struct lsm_own {
+	int fd[2];
+};
+int lsm_protect_own(struct lsm_bpf *skel, const char *policy, struct lsm_own *own, struct sbuf *why);
+void lsm_own_release(struct lsm_own *own);
+/* lsm_protect_fd(@skel, @fd, WD_TAMPER_EVENTS): a sink's file hook (sink_protect_files()). */
+int lsm_protect_sink_file(int fd, void *skel);
+/* The WD_AGENT_* flags of @p, as every command that confines an agent sets them. */
+uint32_t lsm_agent_flags(const struct policy *p);
 
 /* Mark the task behind @pidfd as a member of @agent. */
 int lsm_mark_task(struct lsm_bpf *skel, int pidfd, uint32_t agent);

@@ -61,6 +61,7 @@ struct run {
 	struct policy policy;
 	struct compiled compiled;
 	struct lsm_bpf *skel;	/* NULL when BPF LSM is not active (--allow-partial) */
+	struct lsm_own own;	/* warden's binary and the policy file, protected (skel) */
 	struct net_compiled net_compiled;
 	struct net_bpf *net;	/* NULL when the policy has no "network" section */
 	struct dns_server *dns;	/* warden's resolver, when the policy has host rules */
@@ -490,8 +491,10 @@ static void cleanup(struct run *r)
 		ring_buffer__free(r->rb);
 	if (r->net)
 		net_unload(r->net);
-	if (r->skel)
+	if (r->skel) {
+		lsm_own_release(&r->own);
 		lsm_unload(r->skel);
+	}
 	compiled_free(&r->compiled);
 	net_compiled_free(&r->net_compiled);
 	policy_free(&r->policy);
@@ -894,12 +897,16 @@ static int open_events(struct run *r)
 		return ret;
 	}
 	/* A sink that cannot open stops the run. */
-	return agent_open_sinks(&r->sinks, &r->output, &r->ai, "run", "; the agent was not started");
+	ret = agent_open_sinks(&r->sinks, &r->output, &r->ai, "run", "; the agent was not started");
+	if (!ret && r->skel)	/* no agent may write or delete the events files */
+		sink_protect_files(r->sinks, lsm_protect_sink_file, r->skel);
+	return ret;
 }
 
 /* Everything that can fail before the agent exists. */
 static int prepare(struct run *r)
 {
+	struct sbuf why = {0};
 	char name[128];
 	int ret;
 
@@ -913,6 +920,13 @@ static int prepare(struct run *r)
 		ret = lsm_add_agent(r->skel, 0, &r->compiled, &r->policy);
 		if (ret) {
 			pr_warn("run: cannot install the policy in the kernel: %s\n", strerror(-ret));
+			return ret;
+		}
+		/* Not a protection that may be missing: fail closed. */
+		ret = lsm_protect_own(r->skel, r->policy_file, &r->own, &why);
+		if (ret) {
+			pr_warn("run: %.*s; the agent was not started\n", (int)why.len, why.buf);
+			sb_free(&why);
 			return ret;
 		}
 	}

@@ -296,6 +296,22 @@ static int fd_commit(struct sink *s)
 	return ret;
 }
 
+/* sink_protect_files(): called with each file a sink opens from then on. */
+static int (*file_hook)(int fd, void *ctx);
+static void *file_hook_ctx;
+
+static void protect_file(const struct fd_sink *f)
+{
+	int ret;
+
+	if (!file_hook || f->fd < 0)
+		return;
+	ret = file_hook(f->fd, file_hook_ctx);
+	if (ret)
+		pr_warn("cannot protect %s from the agents (%s): an agent may be able to write to it\n",
+			f->path, strerror(-ret));
+}
+
 static int open_file(struct fd_sink *f)
 {
 	struct stat st;
@@ -304,8 +320,10 @@ static int open_file(struct fd_sink *f)
 	if (f->fd < 0)
 		return -errno;
 	f->size = fstat(f->fd, &st) ? 0 : (uint64_t)st.st_size;
+	protect_file(f);
 	return 0;
 }
+
 
 static void fd_reopen(struct sink *s)
 {
@@ -342,6 +360,15 @@ static const struct sink_ops fd_ops = {
 	.put = fd_put, .commit = fd_commit, .reopen = fd_reopen, .flush = fd_flush,
 	.close = fd_close,
 };
+
+void sink_protect_files(struct sink *list, int (*hook)(int fd, void *ctx), void *ctx)
+{
+	file_hook = hook;
+	file_hook_ctx = ctx;
+	for (struct sink *s = list; s; s = s->next)
+		if (s->ops == &fd_ops && ((struct fd_sink *)s)->path)
+			protect_file((struct fd_sink *)s);
+}
 
 static struct sink *stream_open(int fd)
 {

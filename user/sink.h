@@ -61,6 +61,13 @@ int sink_open_file(struct sink **list, const char *path, const struct sink_opts 
  */
 int sink_write(struct sink *list, const char *lines, size_t len);
 
+/*
+ * Call @hook(fd, @ctx) for each file the sinks of @list have open (--events,
+ * file:), and for each one they open from now on (reopen, rotation): warden
+ * makes them protections no agent may write or delete. Failures are warned.
+ */
+void sink_protect_files(struct sink *list, int (*hook)(int fd, void *ctx), void *ctx);
+
 /* SIGHUP: files are reopened by name (logrotate moved them). */
 void sink_reopen(struct sink *list);
 

@@ -100,6 +100,10 @@ scenario() {
 		fi ;;
 	# The whole walk on every open: the verdict caches off (the instruction
 	# count's worst case: a first open with no entry of a directory to serve it).
+	# The same, the path walk reading with bpf_probe_read_kernel (as on 6.1)
+	# where the kernel has bpf_rdonly_cast: the walk's two ways side by side.
+	nocache-probe-*) bench "$1" "$2" env WARDEN_VERDICT_CACHE=off WARDEN_PATH_WALK=probe-read \
+		$W run --events /tmp/events-$1.jsonl --policy $P/files-${1#nocache-probe-}.json -- ;;
 	nocache-*) bench "$1" "$2" env WARDEN_VERDICT_CACHE=off $W run --events /tmp/events-$1.jsonl \
 		--policy $P/files-${1#nocache-}.json -- ;;
 	warden-*)
@@ -116,7 +120,7 @@ order=${ORDER:-"none warden-10 warden-1000 warden-100000 landlock"}
 MARK=
 if [ "${INSN:-0}" = 1 ]; then
 	MARK=--mark
-	[ -n "${ORDER:-}" ] || order="$order nocache-1000 floor-empty floor-task warden-net landlock-net"
+	[ -n "${ORDER:-}" ] || order="$order nocache-1000 nocache-probe-1000 floor-empty floor-task warden-net landlock-net"
 	for s in $order; do
 		scenario $s 1
 		# One vCPU counts everything it runs: let the freeing of the

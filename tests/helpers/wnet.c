@@ -11,6 +11,9 @@
  *   wnet uring-connect ADDR PORT           TCP connect through io_uring
  *   wnet uring-sendmsg ADDR PORT           UDP sendmsg through io_uring
  *   wnet bind tcp|udp ADDR PORT            bind(2)
+ *   wnet listen 4|6                        listen(2) on a TCP socket never bound
+ *   wnet srcroute ADDR PORT HOP setsockopt|cmsg   UDP to ADDR with a source route via HOP
+ *   wnet capture HOP SECONDS               watch lo for UDP to HOP ("ready", then seen/none)
  *   wnet peer tcp ADDR PORT                connect, print the peer getpeername(2) gives
  *   wnet socket raw|packet|icmp|sctp|udplite   socket(2) of that kind
  *   wnet unix PATH | unix-dgram PATH       connect / sendto a path-named unix socket
@@ -30,6 +33,12 @@
 #include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +236,147 @@ static int do_bind(const char *proto, const char *a, const char *p)
 	e = bind(fd, (void *)&ss, len) ? errno : 0;
 	close(fd);
 	return e;
+}
+
+/* listen(2) on a TCP socket of @family (4 or 6) never bound: the kernel picks the port. */
+static int listen_unbound(const char *family)
+{
+	int fd = socket(strcmp(family, "6") ? AF_INET : AF_INET6, SOCK_STREAM, 0), e;
+
+	if (fd < 0)
+		return errno;
+	e = listen(fd, 1) ? errno : 0;
+	close(fd);
+	return e;
+}
+
+/*
+ * UDP to ADDR:PORT with a loose source route through HOP, set by @how:
+ * setsockopt(IP_OPTIONS) or an IP_RETOPTS control message. The kernel then
+ * sends the packet to HOP (its first hop), not to ADDR.
+ */
+/*
+ * The same over IPv6: a type 2 routing header (one address, the hop) by
+ * setsockopt(IPV6_RTHDR) or an IPV6_RTHDR control message; the kernel sends
+ * the packet to that address (fl6_update_dst).
+ */
+static int srcroute6(const char *addr, const char *port, const char *hop, const char *how)
+{
+	unsigned char rh[24] = { 0 /* next header: the kernel's */, 2 /* hdrlen */, 2 /* type */, 1 };
+	char ctl[CMSG_SPACE(sizeof(rh))] = {0};
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(port)) };
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	int fd, e = 0;
+
+	if (inet_pton(AF_INET6, addr, &dst.sin6_addr) != 1 || inet_pton(AF_INET6, hop, rh + 8) != 1)
+		return EINVAL;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (!strcmp(how, "setsockopt")) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, rh, sizeof(rh)))
+			e = errno;
+	} else {
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_RTHDR;
+		c->cmsg_len = CMSG_LEN(sizeof(rh));
+		memcpy(CMSG_DATA(c), rh, sizeof(rh));
+	}
+	if (!e && sendmsg(fd, &m, 0) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+static int srcroute(const char *addr, const char *port, const char *hop, const char *how)
+{
+	unsigned char opt[8] = { 1 /* NOP */, 131 /* LSRR */, 7, 4 };
+	char ctl[CMSG_SPACE(sizeof(opt))] = {0};
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	int fd, e = 0;
+
+	if (strchr(addr, ':'))
+		return srcroute6(addr, port, hop, how);
+	if (inet_pton(AF_INET, addr, &dst.sin_addr) != 1 || inet_pton(AF_INET, hop, opt + 4) != 1)
+		return EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (!strcmp(how, "setsockopt")) {
+		if (setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)))
+			e = errno;
+	} else {
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_RETOPTS;
+		c->cmsg_len = CMSG_LEN(sizeof(opt));
+		memcpy(CMSG_DATA(c), opt, sizeof(opt));
+	}
+	if (!e && sendmsg(fd, &m, 0) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/*
+ * Watch loopback for SECONDS (or until SIGTERM) for a packet to HOP:
+ * prints "ready", then "seen" (exit 0) or "none" (exit 1). Run outside any
+ * agent (a packet socket).
+ */
+static volatile sig_atomic_t capture_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+static int capture(const char *hop, const char *seconds)
+{
+	struct timeval tv = { .tv_usec = 100000 };
+	bool v6 = strchr(hop, ':');
+	int eth = v6 ? ETH_P_IPV6 : ETH_P_IP;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(eth) };
+	unsigned char want[16], buf[2048];
+	int fd, rounds = atoi(seconds) * 10;
+
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, hop, want) != 1)
+		return EINVAL;
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(eth));
+	ll.sll_ifindex = if_nametoindex("lo");
+	if (fd < 0 || !ll.sll_ifindex || bind(fd, (void *)&ll, sizeof(ll)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return errno;
+	signal(SIGTERM, on_term);
+	printf("ready\n");
+	fflush(stdout);
+	while (rounds-- > 0 && !capture_stop) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct iphdr *ip = (void *)buf;
+
+		struct ip6_hdr *ip6 = (void *)buf;
+
+		/* IPv6: to the hop, carrying a routing header (the route's own packet). */
+		if (v6 ? n >= (ssize_t)sizeof(*ip6) && ip6->ip6_nxt == IPPROTO_ROUTING &&
+			     !memcmp(&ip6->ip6_dst, want, 16)
+		       : n >= (ssize_t)sizeof(*ip) && ip->protocol == IPPROTO_UDP &&
+			     !memcmp(&ip->daddr, want, 4)) {
+			printf("seen\n");
+			exit(0);
+		}
+	}
+	printf("none\n");
+	exit(1);
 }
 
 static int peer(const char *a, const char *p)
@@ -496,6 +646,12 @@ static int run(int argc, char **argv)
 		return uring(a, argv[2], argv[3]);
 	if (argc == 5 && !strcmp(a, "bind"))
 		return do_bind(argv[2], argv[3], argv[4]);
+	if (argc == 6 && !strcmp(a, "srcroute"))
+		return srcroute(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 4 && !strcmp(a, "capture"))
+		return capture(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(a, "listen"))
+		return listen_unbound(argv[2]);
 	if (argc == 5 && !strcmp(a, "peer"))
 		return peer(argv[3], argv[4]);
 	if (argc == 3 && !strcmp(a, "socket"))

@@ -31,8 +31,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -280,6 +282,77 @@ static int uring_open(const char *path)
 		return 0;
 	}
 	return -res;
+}
+
+/* @tty, or with "pty" the terminal end of a new pseudo-terminal (nobody reads what is typed into it). */
+static int open_tty(const char *tty)
+{
+	int m;
+
+	if (strcmp(tty, "pty"))
+		return open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) || unlockpt(m))
+		return -1;
+	return open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);	/* the master stays open until exit */
+}
+
+/*
+ * TIOCSTI through the 32-bit system call table (int 0x80 from this 64-bit
+ * process: compat_sys_ioctl, the file_ioctl_compat hook where the kernel
+ * has it). The character must lie below 4 GiB for a 32-bit pointer.
+ */
+static int tiocsti_int80(const char *tty)
+{
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long ret;
+	int fd;
+
+	if (low == MAP_FAILED)
+		return errno;
+	low[0] = ' ';
+	fd = open_tty(tty);
+	if (fd < 0)
+		return errno;
+	/* 54: ioctl in the i386 table */
+	asm volatile("int $0x80" : "=a"(ret) : "a"(54L), "b"((long)fd), "c"((long)TIOCSTI),
+		     "d"((long)(unsigned long)low) : "memory");
+	close(fd);
+	munmap(low, 4096);
+	return ret < 0 ? (int)-ret : 0;
+}
+
+/*
+ * Make the kernel send @sig to @pid as a pipe's owner (O_ASYNC), then
+ * write to it: the owner named by @how, F_SETOWN, F_SETOWN_EX
+ * (setown_ex) or ioctl FIOSETOWN (fiosetown).
+ */
+static int sigio(int pid, int sig, const char *how)
+{
+	struct f_owner_ex ex = { .type = F_OWNER_PID, .pid = pid };
+	int p[2], e = 0;
+
+	/* FIOSETOWN is a socket's ioctl: a socket pair then, a pipe otherwise. */
+	if (!strcmp(how, "fiosetown") ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, p)
+				      : pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return errno;
+	if (!strcmp(how, "setown"))
+		e = fcntl(p[0], F_SETOWN, pid) ? errno : 0;
+	else if (!strcmp(how, "setown_ex"))
+		e = fcntl(p[0], F_SETOWN_EX, &ex) ? errno : 0;
+	else if (!strcmp(how, "fiosetown"))
+		e = ioctl(p[0], FIOSETOWN, &pid) ? errno : 0;
+	else
+		e = EINVAL;
+	if (!e && sig && fcntl(p[0], F_SETSIG, sig))
+		e = errno;
+	if (!e && fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK))
+		e = errno;
+	if (!e && write(p[1], "x", 1) != 1)
+		e = errno;
+	close(p[0]);
+	close(p[1]);
+	return e;
 }
 
 static int do_action(int argc, char **argv)
@@ -548,6 +621,29 @@ static int do_action(int argc, char **argv)
 		close(fd);
 		return e;
 	}
+	if (!strcmp(a, "mount-setattr") && argc == 2) {
+		/* mount_setattr(2): make the mount at PATH read-only. */
+		struct { uint64_t set, clr, propagation, userns_fd; } attr = { .set = 0x1 /* RDONLY */ };
+
+		RET(syscall(SYS_mount_setattr, AT_FDCWD, argv[1], 0, &attr, sizeof(attr)));
+	}
+	if (!strcmp(a, "fspick") && argc == 2)
+		RET((fd = syscall(SYS_fspick, AT_FDCWD, argv[1], 1 /* CLOEXEC */)) < 0);
+	if (!strcmp(a, "open-tree-clone") && argc == 2)
+		RET((fd = syscall(SYS_open_tree, AT_FDCWD, argv[1], 1 /* CLONE */ | O_CLOEXEC)) < 0);
+	if (!strcmp(a, "fsopen") && argc == 2)
+		RET((fd = syscall(SYS_fsopen, argv[1], 1 /* CLOEXEC */)) < 0);
+	if (!strcmp(a, "tiocsti-int80") && argc == 2)
+		return tiocsti_int80(argv[1]);
+	if (!strcmp(a, "setsig-write") && argc == 4) {
+		/* F_SETSIG on fd argv[1] (its owner set by whoever made it), O_ASYNC, a write to fd argv[2]. */
+		fd = atoi(argv[1]);
+		if (fcntl(fd, F_SETSIG, atoi(argv[3])) || fcntl(fd, F_SETFL, O_ASYNC))
+			return errno;
+		RET(write(atoi(argv[2]), "x", 1) != 1);
+	}
+	if (!strcmp(a, "sigio") && argc == 4)
+		return sigio(strcmp(argv[1], "self") ? atoi(argv[1]) : getpid(), atoi(argv[2]), argv[3]);
 	if (!strcmp(a, "clone-into-cgroup") && argc == 2) {
 		/* clone3(CLONE_INTO_CGROUP): a child born in another cgroup. */
 		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
@@ -625,6 +721,15 @@ int main(int argc, char **argv)
 		struct sched_param sp = { .sched_priority = atoi(argv[2]) };
 
 		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			return 2;
+		execvp(argv[3], argv + 3);
+		return 2;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "owned-pipe")) {
+		/* A pipe on fds 3 (read end, O_ASYNC, owner PID) and 4, kept across exec of CMD. */
+		int p[2];
+
+		if (pipe(p) || dup2(p[0], 3) < 0 || dup2(p[1], 4) < 0 || fcntl(3, F_SETOWN, atoi(argv[2])))
 			return 2;
 		execvp(argv[3], argv + 3);
 		return 2;

@@ -170,6 +170,8 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_BPFFS] = "bpffs",
 	[WD_TAMPER_KCONFIG] = "kernel_config",
 	[WD_TAMPER_PERF] = "perf",
+	[WD_TAMPER_EVENTS] = "events_file",
+	[WD_TAMPER_WARDEN] = "warden_file",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)
@@ -204,6 +206,8 @@ static void ref_put_rule(struct sbuf *sb, const struct wd_event *ev, const struc
 		sb_puts(sb, ",\"rule\":\"network.raw\"");
 	else if (ev->type == WD_EV_NET && ev->right == WD_NET_UNIX)
 		sb_puts(sb, ",\"rule\":\"network.abstract_unix\"");
+	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_SOURCE_ROUTE)
+		ref_put_str(sb, "rule", "network.source_route");
 	else if (ev->type == WD_EV_NET && ev->rule == WD_RULE_DEFAULT)
 		ref_put_str(sb, "rule", "network.default");
 	else if (ev->type == WD_EV_NET)

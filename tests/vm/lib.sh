@@ -65,6 +65,12 @@ lines() {
 # failing already) each waits 10 s at most, so that a broken guest still
 # ends within vmtest's --timeout. Not to be nested: CMD must not call it.
 WAIT_MISSED=${WAIT_MISSED:-0}
+# dead PID: the process is gone or a zombie (kill -0 succeeds on a zombie
+# its parent has not reaped yet).
+dead() {
+	! [ -e /proc/$1/stat ] || [ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/stat 2>/dev/null)" = Z ]
+}
+
 wait_until() {
 	_wu_n=$(($1 * 10))
 	[ "$WAIT_MISSED" -lt 3 ] || [ "$_wu_n" -le 100 ] || _wu_n=100

@@ -318,6 +318,16 @@ wait_policy_events $((N0 + 1))
 expect_match "daemon: the next ..data swap reloads them" '"action":"reloaded","file":"cm.json"' "$(grep '"event":"policy"' $EV | tail -1)"
 expect "daemon: ... with the new version in force" ok "$($WT as 4400 4400 $WT open $S/secret/key)"
 expect "daemon: ... new version denies" EACCES "$($WT as 4400 4400 $WT open $S/other/x)"
+# The policy directory is warden's: no agent may make, change or remove a
+# policy in it, even where the file system would let it (mode 777 here).
+chmod 777 $D
+expect "daemon: an agent may not create a policy, nor remove one; a process that is no agent may" \
+	"EPERM|EPERM|ok" \
+	"$($WT as 4400 4400 $WT do create $D/evil.json)|$($WT as 4400 4400 $WT do unlink $D/cm.json)|$($WT as 4401 4401 $WT do create $D/fine.txt)"
+expect_match "daemon: the refusal is a warden_file protection" '"event":"tamper","action":"warden_file","decision":"deny","rule":"protection"' \
+	"$(grep '"action":"warden_file"' $EV | head -1)"
+rm -f $D/fine.txt
+chmod 755 $D
 rm -rf $D/cm.json $D/..data $D/..v1 $D/..v2
 
 kill -HUP $DP

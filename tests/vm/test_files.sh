@@ -102,21 +102,101 @@ sleep 1000 &
 OUTSIDER=$!
 # Routes that are open without Warden (root here, as the agent is).
 expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
+expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do tiocsti-int80 pty)"
+mkdir -p $F/msa1 $F/msa2
+mount -t tmpfs none $F/msa1
+mount -t tmpfs none $F/msa2
+mount_opts() { awk -v m="$1" '$2 == m { split($4, o, ","); print o[1] }' /proc/mounts; }
+expect "protect: without Warden, mount_setattr makes a mount read-only" "ok|ro" \
+	"$($WT do mount-setattr $F/msa1)|$(mount_opts $F/msa1)"
+expect "protect: without Warden, fspick, open_tree(OPEN_TREE_CLONE) and fsopen work" "ok ok ok" \
+	"$($WT do fspick $F/msa2) $($WT do open-tree-clone $F/msa2) $($WT do fsopen tmpfs)"
+for how in setown setown_ex fiosetown; do
+	sleep 1000 &
+	victim=$!
+	expect "protect: without Warden, SIGIO by $how kills another process" "ok|dead" \
+		"$($WT do sigio $victim 15 $how)|$(wait_until 30 dead $victim && echo dead)"
+	wait $victim 2>/dev/null
+done
+sleep 1000 &
+victim=$!
+expect "protect: without Warden, F_SETSIG on a file another owns sends that owner any signal" "ok|dead" \
+	"$($WT owned-pipe $victim $WT do setsig-write 3 4 15)|$(wait_until 30 dead $victim && echo dead)"
+wait $victim 2>/dev/null
 : >$EV
 OUT=$(WT=$WT OUTSIDER=$OUTSIDER $W run --policy $P --events $EV -- sh /warden/tests/vm/files/protect.sh)
 expect_results "protect" "$OUT" "
 bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_module=EPERM
-tiocsti=EPERM leave_cgroup=EPERM userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
+tiocsti=EPERM tiocsti_int80=EPERM sigio_setown_outsider=EPERM sigio_setown_pgrp=EPERM
+sigio_setown_ex_outsider=EPERM sigio_fiosetown_outsider=EPERM sigio_self=ok leave_cgroup=EPERM
+mount_setattr=EPERM fspick=EPERM open_tree_clone=EPERM fsopen=EPERM userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM"
-expect "protect: the outsider survived" alive "$(kill -0 $OUTSIDER 2>/dev/null && echo alive)"
+expect "protect: F_SETSIG on a file an outsider owns is refused" "EPERM|alive" \
+	"$($WT owned-pipe $OUTSIDER $W run --policy $P -- $WT do setsig-write 3 4 15 2>/dev/null)|$(dead $OUTSIDER || echo alive)"
+expect "protect: the outsider survived" alive "$(dead $OUTSIDER || echo alive)"
 expect "protect: the bind mount is still there" yes "$(grep -q " $F/alias " /proc/mounts && echo yes)"
+expect "protect: the mount mount_setattr was refused on is still read-write" rw "$(mount_opts $F/msa2)"
+umount $F/msa1 $F/msa2
 expect "protect: a signal denial is a tamper event" "tamper|signal|$OUTSIDER|15|deny|protection" \
-	"$(grep '"action":"signal"' $EV | head -1 | $JF event action target_pid signal decision rule)"
+	"$(grep '"action":"signal"' $EV | grep '"signal":15' | head -1 | $JF event action target_pid signal decision rule)"
+expect "protect: an F_SETOWN denial names the pid asked for, and SIGIO" "tamper|signal|$OUTSIDER|29|deny|protection" \
+	"$(grep '"action":"signal"' $EV | grep '"signal":29' | head -1 | $JF event action target_pid signal decision rule)"
 for a in bpf mount module cgroup ptrace tty perf; do
 	expect "protect: $a denial reported" 1 "$(grep -c "\"action\":\"$a\"" $EV | awk '{print ($1 > 0)}')"
 done
 kill $OUTSIDER
+
+# --- Warden's events file: no agent may write, truncate, delete or replace
+# it, whatever its policy (the rules allow everything in $F/rw/).
+echo '{"before":1}' >$F/rw/events.jsonl
+echo keep >$F/rw/other
+OUT=$(WT=$WT $W run --policy $P --events $F/rw/events.jsonl -- sh $B events.actions)
+expect_results "events file" "$OUT" "
+ev_write=EPERM ev_truncate=EPERM ev_chmod=EPERM ev_unlink=EPERM ev_rename_away=EPERM ev_replace=EPERM
+other_write=ok other_truncate=ok other_rename=ok other_unlink=ok"
+expect "events file: kept whole, and the refusals are in it" "{\"before\":1}|6" \
+	"$(head -1 $F/rw/events.jsonl)|$(grep -c '"action":"events_file","decision":"deny","rule":"protection"' $F/rw/events.jsonl)"
+expect "events file: without --events, the same file is the agent's to write" ok \
+	"$($W run --policy $P -- $WT do write $F/rw/events.jsonl 2>/dev/null)"
+
+# --- Warden's binary and its policy file: what the next run loads. No agent
+# may change them, even where its policy allows it ($F/rw/ allows all;
+# another file there is the control). A copy of warden runs the agent.
+cp $W $F/rw/warden-copy
+cp $P $F/rw/policy.json
+echo x >$F/rw/plain
+OUT=$($F/rw/warden-copy run --events $S/own.jsonl --policy $F/rw/policy.json -- sh -c "
+	echo write_policy=\$($WT do write $F/rw/policy.json) unlink_policy=\$($WT do unlink $F/rw/policy.json)
+	echo replace_binary=\$($WT do rename $F/rw/plain $F/rw/warden-copy) unlink_binary=\$($WT do unlink $F/rw/warden-copy)
+	echo write_plain=\$($WT do write $F/rw/plain) unlink_plain=\$($WT do unlink $F/rw/plain)" 2>/dev/null)
+expect "own files: the policy file and warden's binary are refused; another file is not" \
+	"write_policy=EPERM unlink_policy=EPERM replace_binary=EPERM unlink_binary=EPERM write_plain=ok unlink_plain=ok" \
+	"$(echo $OUT)"
+expect "own files: each refusal is a warden_file protection" 4 \
+	"$(grep -c '"action":"warden_file","decision":"deny","rule":"protection"' $S/own.jsonl)"
+rm -f $F/rw/warden-copy $F/rw/policy.json
+
+# --- A file system mounted many times (the root file system bind-mounted
+# into a container is): chmod, utimes and setxattr judge a dentry under
+# every mount of it in the agent's namespace, each must allow.
+mkdir -p $F/many
+mount -t tmpfs none $F/many
+mkdir $F/many/denied
+echo x >$F/many/f
+echo x >$F/many/denied/f
+for i in 1 2 3 4 5 6 7 8 9 10; do mkdir -p $F/m$i && mount --bind $F/many $F/m$i; done
+cat >$F/many.json <<J
+{"version": 1, "name": "many", "file": {"default": "allow", "rules": [
+ {"path": "$F/many/denied/", "deny": ["write"]}]}}
+J
+OUT=$($W run --policy $F/many.json -- sh -c "
+	echo chmod=\$($WT do chmod $F/many/f) utimes=\$($WT do utimes $F/m7/f)
+	echo chmod_denied=\$($WT do chmod $F/many/denied/f) chmod_denied_alias=\$($WT do chmod $F/m9/denied/f)" 2>/dev/null)
+expect "many mounts: 11 mounts of one file system, chmod and utimes work, a denied directory stays denied under each" \
+	"chmod=ok utimes=ok chmod_denied=EACCES chmod_denied_alias=EACCES" "$(echo $OUT)"
+for i in 1 2 3 4 5 6 7 8 9 10; do umount $F/m$i; done
+umount $F/many
 
 # --- audit mode: the same actions all succeed, and are reported as audit
 : >$EV

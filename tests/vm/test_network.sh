@@ -50,6 +50,62 @@ out=$($W run --policy $S/nonet.json -- sh -c "$WN abstract wt-outside; $WN socke
 expect "unix: a policy without a network section does not restrict sockets" "ok ok " "$out"
 kill $u1 $u2 $u3 2>/dev/null
 
+# Source routes: the kernel sends the packet to the route's first hop, not
+# to the destination connect/sendmsg judged. A packet socket outside the
+# agent watches loopback for the hop. IPv4: UDP to 127.0.0.1 (allowed) by
+# way of 127.0.0.3 (denied); IPv6: to fd00::1 (allowed, not even routable)
+# by way of ::1 (denied), a type 2 routing header.
+# srcroute_try DEST HOP MODE [WRAPPER...]: "RESULT|seen" or "RESULT|none"
+srcroute_try() {
+	_d=$1 _h=$2 _m=$3
+	shift 3
+	$WN capture $_h 600 >$S/cap.out 2>&1 &
+	_c=$!
+	wait_match $S/cap.out ready
+	_r=$("$@" $WN srcroute $_d 18010 $_h $_m 2>/dev/null | tail -1)
+	# The packet, if sent, is on loopback at once; the capture stops at its first.
+	_i=0
+	while ! grep -qs seen $S/cap.out && [ $_i -lt 20 ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -TERM $_c 2>/dev/null
+	wait $_c
+	echo "$_r|$(tail -1 $S/cap.out)"
+}
+policy $S/sr.json "" ', "network": {"default": "deny", "rules": [{"cidr": "127.0.0.1/32", "ports": ["18010"], "protocol": "udp", "allow": ["connect"]}, {"cidr": "fd00::1/128", "ports": ["18010"], "protocol": "udp", "allow": ["connect"]}]}'
+for route in "127.0.0.1 127.0.0.3" "fd00::1 ::1"; do
+	set -- $route
+	for m in setsockopt cmsg; do
+		expect "source route: without Warden, UDP to $1 by way of $2 ($m) reaches $2" "ok|seen" \
+			"$(srcroute_try $1 $2 $m)"
+		: >$S/sr.jsonl
+		expect "source route: to $1 by way of $2 ($m) refused under Warden; nothing reaches $2" "EPERM|none" \
+			"$(srcroute_try $1 $2 $m $W run --events $S/sr.jsonl --policy $S/sr.json --)"
+		expect_match "source route: the refusal ($1, $m) is a network event" \
+			'"event":"network","action":"connect","protocol":"udp","address":"(0.0.0.0|::)","port":0,"decision":"deny","rule":"network.source_route"' \
+			"$(grep source_route $S/sr.jsonl | head -1)"
+	done
+done
+expect "source route: the same send without one is allowed" ok \
+	"$($W run --policy $S/sr.json -- $WN sendto 127.0.0.1 18010 2>/dev/null | tail -1)"
+
+# listen() without bind(): the kernel picks a port, and no bind hook sees
+# it. Judged as a bind of port 0 on the wildcard address.
+expect "listen: without Warden, listen() unbound takes a port (IPv4, IPv6)" "ok ok " \
+	"$(sh -c "$WN listen 4; $WN listen 6" 2>&1 | tr '\n' ' ')"
+policy $S/bind19000.json "" ', "network": {"default": "deny", "rules": [{"cidr": "0.0.0.0/0", "ports": ["19000"], "protocol": "tcp", "allow": ["bind"]}, {"cidr": "::/0", "ports": ["19000"], "protocol": "tcp", "allow": ["bind"]}]}'
+out=$($W run --events $S/listen.jsonl --policy $S/bind19000.json -- \
+	sh -c "$WN listen 4; $WN listen 6; $WN bind tcp 0.0.0.0 19000" 2>/dev/null | tr '\n' ' ')
+expect "listen: unbound, under bind rules for one port, is refused (IPv4, IPv6); that port binds" \
+	"EPERM EPERM ok " "$out"
+expect_match "listen: the refusal is a bind of port 0" \
+	'"event":"network","action":"bind","protocol":"tcp","address":"0.0.0.0","port":0,"decision":"deny","rule":"network.default"' \
+	"$(grep '"action":"bind"' $S/listen.jsonl | head -1)"
+policy $S/bindany.json "" ', "network": {"default": "deny", "rules": [{"cidr": "0.0.0.0/0", "protocol": "tcp", "allow": ["bind"]}, {"cidr": "::/0", "protocol": "tcp", "allow": ["bind"]}]}'
+out=$($W run --policy $S/bindany.json -- sh -c "$WN listen 4; $WN listen 6" 2>/dev/null | tr '\n' ' ')
+expect "listen: unbound, where the policy allows binding any TCP port, works" "ok ok " "$out"
+policy $S/bindv4.json "" ', "network": {"default": "deny", "rules": [{"cidr": "0.0.0.0/0", "protocol": "tcp", "allow": ["bind"]}]}'
+out=$($W run --policy $S/bindv4.json -- sh -c "$WN listen 4; $WN listen 6" 2>/dev/null | tr '\n' ' ')
+expect "listen: an unbound IPv6 socket also takes IPv4: it needs both families allowed" "ok EPERM " "$out"
+
 # Presets: docker.sock, the display server, abstract X11 sockets, input devices.
 mkdir -p /run /tmp/.X11-unix /dev/input
 $WN serve-unix /run/docker.sock >$S/p1.out 2>&1 &
