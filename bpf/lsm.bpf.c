@@ -3253,7 +3253,7 @@ __noinline int wd_srcroute_event(__u32 agent_id, __u32 family, __u32 proto, __u3
 
 static __always_inline int sendmsg_source_route(struct socket *sock, struct msghdr *msg)
 {
-	__u64 total = BPF_CORE_READ(msg, msg_controllen);
+	__u64 total = msg->msg_controllen;	/* a plain load: every send on the host pays it */
 	struct wd_agent *agent;
 	__u32 agent_id, family, type, protocol;
 	struct sock *sk;
