@@ -58,6 +58,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define SELINUX_MAGIC 0xf97cff8c
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
+#define S_IFBLK 0060000
+#define S_IFCHR 0020000
 
 /* wd_judge() flags, above the right in its third argument. */
 #define JUDGE_QUIET 0x100	/* no event; return the mask of allowed rights */
@@ -1906,12 +1908,40 @@ static __always_inline int open_rights(struct file *file)
 	return file_rights(file, want);
 }
 
+/*
+ * Raw storage and memory: a block device read or written goes around every
+ * file rule of the file systems on it; /dev/mem, /dev/kmem and /dev/port
+ * (char 1:1, 1:2, 1:4) reach the kernel's memory and I/O ports. No agent
+ * opens one, whatever its policy, nor makes a device node (one made at an
+ * allowed path would carry any device there: wd_path_mknod).
+ */
+#define MEM_MAJOR 1
+
+static __always_inline bool raw_device(struct inode *inode)
+{
+	__u32 mode = inode->i_mode & S_IFMT, rdev = inode->i_rdev;
+	__u32 minor = rdev & 0xfffff;
+
+	if (mode == S_IFBLK)
+		return true;
+	return mode == S_IFCHR && rdev >> 20 == MEM_MAJOR && (minor == 1 || minor == 2 || minor == 4);
+}
+
+static __always_inline int open_rights_dev(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+
+	if (inode && raw_device(inode))
+		return deny_agents(WD_TAMPER_DEVICE);
+	return open_rights(file);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(wd_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(open_rights(file));
+	return lsm_verdict(open_rights_dev(file));
 }
 
 /* A file passed in over a unix socket is judged as if the agent opened it. */
@@ -1920,7 +1950,7 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(open_rights(file));
+	return lsm_verdict(open_rights_dev(file));
 }
 
 SEC("lsm/path_truncate")
@@ -2097,6 +2127,9 @@ int BPF_PROG(wd_path_mknod, const struct path *dir, struct dentry *dentry, umode
 {
 	if (ret)
 		return ret;
+	/* A device node, but an overlayfs whiteout (char 0:0). */
+	if (((mode & S_IFMT) == S_IFBLK || (mode & S_IFMT) == S_IFCHR) && dev)
+		return lsm_verdict(deny_agents(WD_TAMPER_DEVICE));
 	return lsm_verdict(judge_in(dir, dentry, WD_RIGHT_CREATE));
 }
 
@@ -2363,6 +2396,125 @@ int BPF_PROG(wd_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	return lsm_verdict(outside_instance(p, WD_TAMPER_SIGNAL, sig));
 }
 
+/* ---- System V IPC ------------------------------------------------------ */
+
+/*
+ * Shared memory, message queues and semaphore sets are named by a number,
+ * not a path: an agent could attach an outsider's shared memory, read or
+ * fill its queues, or remove them. Each object an agent makes is recorded
+ * here with its agent; an agent may use and control only those (with
+ * IPC_PRIVATE or a key, as it likes). Objects are few (kernel.shmmni,
+ * msgmni, semmni); a full map refuses the new object (fail closed).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);	/* struct kern_ipc_perm * */
+	__type(value, __u32);	/* agent id */
+} ipc_owners SEC(".maps");
+
+static __always_inline int ipc_made(struct kern_ipc_perm *perm)
+{
+	struct wd_task *t = current_mark();
+	__u64 key = (__u64)perm;
+
+	if (!t) {
+		bpf_map_delete_elem(&ipc_owners, &key);	/* a reused address */
+		return 0;
+	}
+	return bpf_map_update_elem(&ipc_owners, &key, &t->agent, BPF_ANY) ? -ENOMEM : 0;
+}
+
+static __always_inline void ipc_gone(struct kern_ipc_perm *perm)
+{
+	__u64 key = (__u64)perm;
+
+	bpf_map_delete_elem(&ipc_owners, &key);
+}
+
+/* May the current task (an agent's, or not) use or control @perm? */
+static __always_inline int ipc_use(struct kern_ipc_perm *perm)
+{
+	struct wd_task *t;
+	__u64 key = (__u64)perm;
+	__u32 *owner;
+
+	if (!perm)
+		return 0;	/* IPC_INFO and the like: no object */
+	t = current_mark();
+	if (!t)
+		return 0;
+	owner = bpf_map_lookup_elem(&ipc_owners, &key);
+	if (owner && *owner == t->agent)
+		return 0;
+	return wd_tamper(t->agent, WD_TAMPER_IPC, 0, 0);
+}
+
+SEC("lsm/shm_alloc_security")
+int BPF_PROG(wd_shm_alloc, struct kern_ipc_perm *perm, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_made(perm));
+}
+
+SEC("lsm/msg_queue_alloc_security")
+int BPF_PROG(wd_msg_alloc, struct kern_ipc_perm *perm, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_made(perm));
+}
+
+SEC("lsm/sem_alloc_security")
+int BPF_PROG(wd_sem_alloc, struct kern_ipc_perm *perm, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_made(perm));
+}
+
+SEC("lsm/shm_free_security")
+int BPF_PROG(wd_shm_free, struct kern_ipc_perm *perm)
+{
+	ipc_gone(perm);
+	return 0;
+}
+
+SEC("lsm/msg_queue_free_security")
+int BPF_PROG(wd_msg_free, struct kern_ipc_perm *perm)
+{
+	ipc_gone(perm);
+	return 0;
+}
+
+SEC("lsm/sem_free_security")
+int BPF_PROG(wd_sem_free, struct kern_ipc_perm *perm)
+{
+	ipc_gone(perm);
+	return 0;
+}
+
+/* Every use past the file-like permission check: get, attach, send, receive, semop. */
+SEC("lsm/ipc_permission")
+int BPF_PROG(wd_ipc_permission, struct kern_ipc_perm *ipcp, short flag, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_use(ipcp));
+}
+
+/* Control (IPC_RMID, IPC_SET, ...): the owner's or root's, without ipc_permission. */
+SEC("lsm/shm_shmctl")
+int BPF_PROG(wd_shm_shmctl, struct kern_ipc_perm *perm, int cmd, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_use(perm));
+}
+
+SEC("lsm/msg_queue_msgctl")
+int BPF_PROG(wd_msg_msgctl, struct kern_ipc_perm *perm, int cmd, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_use(perm));
+}
+
+SEC("lsm/sem_semctl")
+int BPF_PROG(wd_sem_semctl, struct kern_ipc_perm *perm, int cmd, int ret)
+{
+	return ret ? ret : lsm_verdict(ipc_use(perm));
+}
+
 /* ptrace, /proc/PID/mem and other /proc files, process_vm_*, pidfd_getfd */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(wd_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
@@ -2469,10 +2621,22 @@ int BPF_PROG(wd_file_fcntl, struct file *file, unsigned int cmd, unsigned long a
 }
 
 /* The owner through ioctl; and the tty requests that type into a terminal. */
-static __always_inline int judge_ioctl(unsigned int cmd)
+/*
+ * chattr's ioctls: immutable, append-only and the other inode flags,
+ * changed with the file open read-only and no setattr hook on the way
+ * (vfs_fileattr_set()). A write of the file, as chmod is: an agent may not
+ * make a file immutable that it may not write, nor Warden's events file.
+ */
+#define FS_IOC_SETFLAGS 0x40086602
+#define FS_IOC32_SETFLAGS 0x40046602
+#define FS_IOC_FSSETXATTR 0x401c5820
+
+static __always_inline int judge_ioctl(struct file *file, unsigned int cmd)
 {
 	struct wd_task *t;
 
+	if (cmd == FS_IOC_SETFLAGS || cmd == FS_IOC32_SETFLAGS || cmd == FS_IOC_FSSETXATTR)
+		return judge_file(file, WD_RIGHT_WRITE);
 	if (cmd != TIOCSTI && cmd != TIOCLINUX && cmd != FIOSETOWN && cmd != SIOCSPGRP)
 		return 0;
 	t = current_mark();
@@ -2488,7 +2652,7 @@ int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(judge_ioctl(cmd));
+	return lsm_verdict(judge_ioctl(file, cmd));
 }
 
 /*
@@ -2502,7 +2666,7 @@ int BPF_PROG(wd_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(judge_ioctl(cmd));
+	return lsm_verdict(judge_ioctl(file, cmd));
 }
 
 /* ---- sockets ------------------------------------------------------------ */

@@ -166,7 +166,9 @@ enum wd_tamper {
 	WD_TAMPER_PERF = 9,	/* perf_event_open: another's memory and registers, kernel tracing */
 	WD_TAMPER_EVENTS = 10,	/* writing, truncating or deleting Warden's own events file */
 	WD_TAMPER_WARDEN = 11,	/* changing Warden's binary, a policy file, the daemon's policy directory */
-	WD_TAMPER_COUNT = 12,
+	WD_TAMPER_DEVICE = 12,	/* a block device or /dev/mem, /dev/kmem, /dev/port opened; a device node made */
+	WD_TAMPER_IPC = 13,	/* a System V IPC object (shm, msg, sem) made outside the instance */
+	WD_TAMPER_COUNT = 14,
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */

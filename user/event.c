@@ -171,6 +171,8 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_PERF] = "perf",
 	[WD_TAMPER_EVENTS] = "events_file",
 	[WD_TAMPER_WARDEN] = "warden_file",
+	[WD_TAMPER_DEVICE] = "device",
+	[WD_TAMPER_IPC] = "ipc",
 };
 
 static bool event_valid(const struct wd_event *ev, size_t size)

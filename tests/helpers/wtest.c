@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -33,10 +34,13 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <termios.h>
@@ -437,6 +441,78 @@ static int do_action(int argc, char **argv)
 		RET(removexattr(argv[1], "trusted.warden"));
 	if (!strcmp(a, "mkdir") && argc == 2)
 		RET(mkdir(argv[1], 0755));
+	if (!strcmp(a, "sysv-make") && argc == 2) {
+		/* A shared memory segment and a message queue with key KEY (hex), mode 0666. */
+		key_t k = (key_t)strtol(argv[1], NULL, 16);
+
+		if (shmget(k, 4096, IPC_CREAT | 0666) < 0 || msgget(k, IPC_CREAT | 0666) < 0)
+			return errno;
+		return 0;
+	}
+	if (!strcmp(a, "shm-attach") && argc == 2) {
+		int id = shmget((key_t)strtol(argv[1], NULL, 16), 0, 0);
+		void *p;
+
+		if (id < 0)
+			return errno;
+		p = shmat(id, NULL, 0);
+		if (p == (void *)-1)
+			return errno;
+		shmdt(p);
+		return 0;
+	}
+	if (!strcmp(a, "msg-send") && argc == 2) {
+		struct { long type; char text[4]; } m = { 1, "hi" };
+		int id = msgget((key_t)strtol(argv[1], NULL, 16), 0);
+
+		if (id < 0)
+			return errno;
+		RET(msgsnd(id, &m, sizeof(m.text), IPC_NOWAIT));
+	}
+	if (!strcmp(a, "sysv-remove") && argc == 2) {
+		key_t k = (key_t)strtol(argv[1], NULL, 16);
+		int s = shmget(k, 0, 0), q = msgget(k, 0);
+
+		if (s < 0 || q < 0)
+			return errno;
+		if (shmctl(s, IPC_RMID, NULL) || msgctl(q, IPC_RMID, NULL))
+			return errno;
+		return 0;
+	}
+	if (!strcmp(a, "shm-rmid") && argc == 2) {
+		/* IPC_RMID of KEY's segment found by its id in /proc/sysvipc/shm: no shmget, so
+		 * only the control hook stands in the way. */
+		key_t k = (key_t)strtol(argv[1], NULL, 16);
+		FILE *f = fopen("/proc/sysvipc/shm", "re");
+		char line[512];
+		int key, id = -1;
+
+		if (!f)
+			return errno;
+		while (id < 0 && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%d %d", &key, &e) == 2 && key == k)
+				id = e;
+		fclose(f);
+		if (id < 0)
+			return ENOENT;
+		RET(shmctl(id, IPC_RMID, NULL));
+	}
+	if (!strcmp(a, "shm-own") && argc == 1) {
+		/* The agent's own segment: made, attached, removed. */
+		int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		void *p;
+
+		if (id < 0)
+			return errno;
+		p = shmat(id, NULL, 0);
+		if (p == (void *)-1)
+			return errno;
+		shmdt(p);
+		RET(shmctl(id, IPC_RMID, NULL));
+	}
+	if (!strcmp(a, "mknod-dev") && argc == 5)	/* PATH b|c MAJOR MINOR */
+		RET(mknod(argv[1], (strcmp(argv[2], "b") ? S_IFCHR : S_IFBLK) | 0600,
+			  makedev(atoi(argv[3]), atoi(argv[4]))));
 	if (!strcmp(a, "mknod") && argc == 2)
 		RET(mknod(argv[1], S_IFIFO | 0644, 0));
 	if (!strcmp(a, "symlink") && argc == 3)
@@ -618,6 +694,24 @@ static int do_action(int argc, char **argv)
 		if (fd < 0)
 			return errno;
 		e = ioctl(fd, TIOCSTI, &c) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "chattr") && argc == 3) {
+		/* chattr: FLAG "i" (immutable), "a" (append only), "-" (neither), by FS_IOC_SETFLAGS. */
+		int flags = 0;
+
+		fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags)) {
+			e = errno;
+			close(fd);
+			return e;
+		}
+		flags &= ~(FS_IMMUTABLE_FL | FS_APPEND_FL);
+		flags |= !strcmp(argv[2], "i") ? FS_IMMUTABLE_FL : !strcmp(argv[2], "a") ? FS_APPEND_FL : 0;
+		e = ioctl(fd, FS_IOC_SETFLAGS, &flags) ? errno : 0;
 		close(fd);
 		return e;
 	}

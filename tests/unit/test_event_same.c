@@ -172,6 +172,8 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_PERF] = "perf",
 	[WD_TAMPER_EVENTS] = "events_file",
 	[WD_TAMPER_WARDEN] = "warden_file",
+	[WD_TAMPER_DEVICE] = "device",
+	[WD_TAMPER_IPC] = "ipc",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)

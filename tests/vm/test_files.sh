@@ -103,6 +103,14 @@ OUTSIDER=$!
 # Routes that are open without Warden (root here, as the agent is).
 expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
 expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do tiocsti-int80 pty)"
+# Raw storage and memory (tools/vmtest gives every VM a small NVMe disk with a marker).
+expect "protect: without Warden, a raw disk's bytes and /dev/mem can be read, a device node made" \
+	"WARDEN-RAW-DISK-MARKER|ok|ok" \
+	"$(head -c 22 /dev/nvme0n1)|$($WT do read /dev/mem)|$($WT do mknod-dev $F/rw/nvme b 259 0)"
+rm -f $F/rw/nvme
+# System V IPC: an outsider's shared memory and message queue (key 0x5744).
+expect "protect: without Warden, another process attaches a segment and sends to a queue it did not make" \
+	"ok|ok|ok" "$($WT do sysv-make 5744)|$(sh -c "$WT do shm-attach 5744")|$(sh -c "$WT do msg-send 5744")"
 mkdir -p $F/msa1 $F/msa2
 mount -t tmpfs none $F/msa1
 mount -t tmpfs none $F/msa2
@@ -129,7 +137,9 @@ expect_results "protect" "$OUT" "
 bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_module=EPERM
 tiocsti=EPERM tiocsti_int80=EPERM sigio_setown_outsider=EPERM sigio_setown_pgrp=EPERM
 sigio_setown_ex_outsider=EPERM sigio_fiosetown_outsider=EPERM sigio_self=ok leave_cgroup=EPERM
-mount_setattr=EPERM fspick=EPERM open_tree_clone=EPERM fsopen=EPERM userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
+mount_setattr=EPERM fspick=EPERM open_tree_clone=EPERM fsopen=EPERM
+raw_disk=EPERM dev_mem=EPERM mknod_blk=EPERM mknod_chr=EPERM mknod_fifo=ok
+shm_outsider=EACCES msg_outsider=EACCES sysv_remove_outsider=EACCES shm_rmid_outsider=EPERM shm_own=ok userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM"
 expect "protect: F_SETSIG on a file an outsider owns is refused" "EPERM|alive" \
@@ -142,10 +152,16 @@ expect "protect: a signal denial is a tamper event" "tamper|signal|$OUTSIDER|15|
 	"$(grep '"action":"signal"' $EV | grep '"signal":15' | head -1 | $JF event action target_pid signal decision rule)"
 expect "protect: an F_SETOWN denial names the pid asked for, and SIGIO" "tamper|signal|$OUTSIDER|29|deny|protection" \
 	"$(grep '"action":"signal"' $EV | grep '"signal":29' | head -1 | $JF event action target_pid signal decision rule)"
-for a in bpf mount module cgroup ptrace tty perf; do
+expect "protect: the outsider's segment and queue are still there" ok "$($WT do sysv-remove 5744)"
+for a in bpf mount module cgroup ptrace tty perf device ipc; do
 	expect "protect: $a denial reported" 1 "$(grep -c "\"action\":\"$a\"" $EV | awk '{print ($1 > 0)}')"
 done
 kill $OUTSIDER
+
+# chattr (FS_IOC_SETFLAGS) changes a file opened read-only, with no setattr
+# hook on the way: judged as a write.
+expect "files: without Warden, chattr makes a file immutable (and back)" "ok ok" \
+	"$($WT do chattr $F/ro/g i) $($WT do chattr $F/ro/g -)"
 
 # --- Warden's events file: no agent may write, truncate, delete or replace
 # it, whatever its policy (the rules allow everything in $F/rw/).
@@ -154,8 +170,9 @@ echo keep >$F/rw/other
 OUT=$(WT=$WT $W run --policy $P --events $F/rw/events.jsonl -- sh $B events.actions)
 expect_results "events file" "$OUT" "
 ev_write=EPERM ev_truncate=EPERM ev_chmod=EPERM ev_unlink=EPERM ev_rename_away=EPERM ev_replace=EPERM
+ev_chattr=EPERM ro_chattr=EACCES other_chattr=ok other_chattr_clear=ok
 other_write=ok other_truncate=ok other_rename=ok other_unlink=ok"
-expect "events file: kept whole, and the refusals are in it" "{\"before\":1}|6" \
+expect "events file: kept whole, and the refusals are in it" "{\"before\":1}|7" \
 	"$(head -1 $F/rw/events.jsonl)|$(grep -c '"action":"events_file","decision":"deny","rule":"protection"' $F/rw/events.jsonl)"
 expect "events file: without --events, the same file is the agent's to write" ok \
 	"$($W run --policy $P -- $WT do write $F/rw/events.jsonl 2>/dev/null)"
