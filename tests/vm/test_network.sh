@@ -62,10 +62,18 @@ srcroute_try() {
 	$WN capture $_h 600 >$S/cap.out 2>&1 &
 	_c=$!
 	wait_match $S/cap.out ready
-	_r=$("$@" $WN srcroute $_d 18010 $_h $_m 2>/dev/null | tail -1)
-	# The packet, if sent, is on loopback at once; the capture stops at its first.
-	_i=0
-	while ! grep -qs seen $S/cap.out && [ $_i -lt 20 ]; do sleep 0.1; _i=$((_i + 1)); done
+	# The packet, if sent, is on loopback at once; the capture stops at its
+	# first. 6.1 has been seen to let the capture miss an IPv6 one with a
+	# routing header now and then (1 in about 20): a send that succeeded
+	# (the route works) is tried up to 3 times before "none" is believed.
+	_t=0
+	while :; do
+		_r=$("$@" $WN srcroute $_d 18010 $_h $_m 2>/dev/null | tail -1)
+		_i=0
+		while ! grep -qs seen $S/cap.out && [ $_i -lt 20 ]; do sleep 0.1; _i=$((_i + 1)); done
+		_t=$((_t + 1))
+		if [ "$_r" != ok ] || grep -qs seen $S/cap.out || [ $_t -ge 3 ]; then break; fi
+	done
 	kill -TERM $_c 2>/dev/null
 	wait $_c
 	echo "$_r|$(tail -1 $S/cap.out)"
