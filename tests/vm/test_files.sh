@@ -103,10 +103,21 @@ OUTSIDER=$!
 # Routes that are open without Warden (root here, as the agent is).
 expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
 expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do tiocsti-int80 pty)"
-# Raw storage and memory (tools/vmtest gives every VM a small NVMe disk with a marker).
-expect "protect: without Warden, a raw disk's bytes and /dev/mem can be read, a device node made" \
-	"WARDEN-RAW-DISK-MARKER|ok|ok" \
-	"$(head -c 22 /dev/nvme0n1)|$($WT do read /dev/mem)|$($WT do mknod-dev $F/rw/nvme b 259 0)"
+# Raw storage and memory (tools/vmtest gives every VM a small NVMe disk with
+# a marker; only the cloud kernels have the driver built in, and the guest
+# loads no modules: elsewhere the agent opens a block node made here, which
+# Warden refuses before any driver is asked).
+if [ -b /dev/nvme0n1 ]; then
+	RAWDISK=/dev/nvme0n1
+	expect "protect: without Warden, a raw disk's bytes can be read" WARDEN-RAW-DISK-MARKER "$(head -c 22 $RAWDISK)"
+else
+	RAWDISK=$F/blk
+	mknod $RAWDISK b 259 0
+	echo "# no built-in block driver on $(uname -r): the raw read is shown on the cloud kernels"
+fi
+export RAWDISK
+expect "protect: without Warden, /dev/mem can be read, a device node made" "ok|ok" \
+	"$($WT do read /dev/mem)|$($WT do mknod-dev $F/rw/nvme b 259 0)"
 rm -f $F/rw/nvme
 # System V IPC: an outsider's shared memory and message queue (key 0x5744).
 expect "protect: without Warden, another process attaches a segment and sends to a queue it did not make" \
