@@ -111,7 +111,7 @@ if [ -b /dev/nvme0n1 ]; then
 	RAWDISK=/dev/nvme0n1
 	expect "protect: without Warden, a raw disk's bytes can be read" WARDEN-RAW-DISK-MARKER "$(head -c 22 $RAWDISK)"
 else
-	RAWDISK=$F/blk
+	RAWDISK=/dev/wd-blk	# devtmpfs: the scratch tmpfs is nodev (EACCES before any LSM)
 	mknod $RAWDISK b 259 0
 	echo "# no built-in block driver on $(uname -r): the raw read is shown on the cloud kernels"
 fi
@@ -159,6 +159,7 @@ expect "protect: the outsider survived" alive "$(dead $OUTSIDER || echo alive)"
 expect "protect: the bind mount is still there" yes "$(grep -q " $F/alias " /proc/mounts && echo yes)"
 expect "protect: the mount mount_setattr was refused on is still read-write" rw "$(mount_opts $F/msa2)"
 umount $F/msa1 $F/msa2
+rm -f /dev/wd-blk
 expect "protect: a signal denial is a tamper event" "tamper|signal|$OUTSIDER|15|deny|protection" \
 	"$(grep '"action":"signal"' $EV | grep '"signal":15' | head -1 | $JF event action target_pid signal decision rule)"
 expect "protect: an F_SETOWN denial names the pid asked for, and SIGIO" "tamper|signal|$OUTSIDER|29|deny|protection" \
