@@ -60,7 +60,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # The policy compiler, JSON and event code has no BPF in it: unit tests link it alone.
-CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c
+CORE_SRCS := user/policy.c user/mxc.c user/jsonpos.c user/event.c user/util.c user/netcompile.c \
+	user/caps.c
 CORE_SRCS += user/dns.c
 CORE_SRCS += user/learn.c
 CORE_SRCS += user/ocsf.c

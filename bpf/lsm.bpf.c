@@ -129,6 +129,15 @@ struct walk {
 	__u32 root_node;	/* policy whose inode rules apply; 0 = none */
 	__u32 id_depth;		/* components below the deepest identity match */
 	struct wd_node_key id_key;	/* that match's node; .len == ~0 = none */
+	/*
+	 * A bind mount of a subdirectory: its root's own ancestors in its file
+	 * system are no part of the path, yet the object is below them. The
+	 * deepest of them that is a rule object (.len == ~0: none), and the
+	 * dentry the climb to it is at.
+	 */
+	struct wd_node_key hidden_key;
+	struct dentry *hidden;
+	bool hidden_failed;	/* a hidden ancestor could not be read: fail closed */
 	struct dentry *mnt_root;	/* vfsmnt's root: read once per mount */
 	struct super_block *sb;	/* the last inode's super block, and its */
 	__u32 dev;		/* s_dev: read once per file system */
@@ -420,17 +429,15 @@ static __always_inline bool maybe_rule_object(__u64 ino, __u32 dev)
 	return id_filter[(slot >> 6) & (WD_ID_FILTER_WORDS - 1)] & (1ull << (slot & 63));
 }
 
-/* Is the dentry whose inode is @inode one of the policy's rule objects? Remember the deepest. */
-static __always_inline void identity_check(struct walk *w, struct inode *inode, const bool direct)
+/* The node of the rule object whose inode is @inode, for the policy of @w; NULL if none. */
+static __always_inline struct wd_node_key *identity_of(struct walk *w, struct inode *inode,
+						      const bool direct)
 {
 	struct wd_inode_key key = {};
-	struct wd_node_key *node;
 	struct super_block *sb;
 
-	if (!w->root_node || w->id_key.len != ~0u || !inode)
-		return;
-	if (read_inode(inode, &sb, &key.ino, direct))
-		return;
+	if (!inode || read_inode(inode, &sb, &key.ino, direct))
+		return NULL;
 	if (sb != w->sb) {
 		w->sb = sb;
 		w->dev = direct ? kernel_view(struct super_block, sb)->s_dev
@@ -438,13 +445,66 @@ static __always_inline void identity_check(struct walk *w, struct inode *inode, 
 	}
 	key.dev = w->dev;
 	if (!maybe_rule_object(key.ino, key.dev))
-		return;
+		return NULL;
 	key.root = w->root_node;
-	node = bpf_map_lookup_elem(&inodes, &key);
+	return bpf_map_lookup_elem(&inodes, &key);
+}
+
+/* Is the dentry whose inode is @inode one of the policy's rule objects? Remember the deepest. */
+static __always_inline void identity_check(struct walk *w, struct inode *inode, const bool direct)
+{
+	struct wd_node_key *node;
+
+	if (!w->root_node || w->id_key.len != ~0u)
+		return;
+	node = identity_of(w, inode, direct);
 	if (!node)
 		return;
 	w->id_key = *node;
 	w->id_depth = w->depth;
+}
+
+/*
+ * One step of the climb from a bind mount's root through its hidden
+ * ancestors (a bpf_loop callback), up to its file system's root or the
+ * first rule object.
+ */
+static __always_inline long hidden_step(const bool direct)
+{
+	struct scratch *s = scratch_get();
+	struct wd_node_key *node;
+	struct dentry *d;
+	struct walk *w;
+
+	if (!s)
+		return 1;
+	w = &s->w;
+	d = w->hidden;
+	if (!d)
+		return 1;
+	if (read_dentry(d, &w->f, direct)) {
+		w->hidden_failed = true;
+		return 1;
+	}
+	node = identity_of(w, w->f.inode, direct);
+	if (node) {
+		w->hidden_key = *node;
+		return 1;
+	}
+	if (w->f.parent == d)
+		return 1;	/* the file system's root */
+	w->hidden = w->f.parent;
+	return 0;
+}
+
+static long hidden_step_direct(__u32 i, void *arg)
+{
+	return hidden_step(true);
+}
+
+static long hidden_step_probe(__u32 i, void *arg)
+{
+	return hidden_step(false);
 }
 
 /* One step up: the dentry's name collected, or a mount crossed. */
@@ -472,6 +532,10 @@ static __always_inline long walk_step(const bool direct)
 		return 1;
 	}
 	if (d == w->mnt_root) {
+		/* The root of a bind mount of a subdirectory: its hidden ancestors
+		 * are climbed once the walk is done (wd_walk(); the lowest such mount). */
+		if (f->parent != d && !w->hidden)
+			w->hidden = f->parent;
 		mnt = container_of(vfsmnt, struct mount, mnt);
 		if (direct) {
 			struct mount *k = kernel_view(struct mount, mnt);
@@ -553,6 +617,9 @@ __noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 	w->id_depth = 0;
 	w->root_node = root_node;
 	w->id_key.len = ~0u;
+	w->hidden_key.len = ~0u;
+	w->hidden = NULL;
+	w->hidden_failed = false;
 	w->done = false;
 	w->foreign = false;
 	w->internal = false;
@@ -573,6 +640,19 @@ __noinline int wd_walk(__u64 dentry, __u64 vfsmnt, __u32 root_node)
 		bpf_loop(2 * WD_WALK_MAX, walk_step_probe, NULL, 0);
 		asm volatile("r0 = 2" ::: "r0");
 	}
+	/* Here, not in walk_step: 6.1 allows 512 bytes of stack for the whole
+	 * call chain, and the open path has no frame to spare. */
+	if (w->hidden && w->root_node && w->done) {
+		if (walk_direct) {
+			bpf_loop(WD_WALK_MAX, hidden_step_direct, NULL, 0);
+			asm volatile("r0 = 3" ::: "r0");
+		} else {
+			bpf_loop(WD_WALK_MAX, hidden_step_probe, NULL, 0);
+			asm volatile("r0 = 4" ::: "r0");
+		}
+	}
+	if (w->hidden_failed)
+		w->done = false;	/* an ancestor unread: the walk failed */
 	return w->done ? 0 : -1;
 }
 
@@ -1144,11 +1224,26 @@ __noinline int wd_judge(__u64 dentry, __u64 vfsmnt, __u32 how)
 				mask &= allowed_mask(node, all) | MASK_NODE;
 			}
 		}
+		/* Below a hidden ancestor (a bind mount of its subdirectory): its rules too. */
+		if (w->hidden_key.len != ~0u) {
+			id_key = w->hidden_key;
+			node = bpf_map_lookup_elem(&nodes, &id_key);
+			if (!node || verdict_of(node, false, right, &v))
+				return -EACCES;
+			if (v.action != WD_ACT_ALLOW && !deny) {
+				deny = true;
+				rule = v.rule;
+				flags = WD_EVF_IDENTITY;
+			}
+			mask &= allowed_mask(node, false) | MASK_NODE;
+		}
 		if (!deny && !audit && !(how & JUDGE_QUIET)) {
 			if (!(how & JUDGE_SAY_SILENT))
 				return judged(s, 0);
-			/* by_id is false: node is still the one the names reached */
-			s->dir_rights &= children_rights(s, node, depth, by_id);
+			if (w->hidden_key.len != ~0u)
+				s->dir_rights = 0;	/* below a hidden ancestor: no directory verdict kept */
+			else	/* by_id is false: node is still the one the names reached */
+				s->dir_rights &= children_rights(s, node, depth, by_id);
 			return judged(s, 1);
 		}
 	}
@@ -1227,6 +1322,16 @@ static __always_inline int judge(struct dentry *dentry, struct vfsmount *mnt, __
 	int ret = protected_file(dentry, right);
 
 	return ret ? ret : wd_judge(scalar(dentry), scalar(mnt), right);
+}
+
+__noinline int wd_judge_dentry(__u64 dentry, __u32 right);
+
+/* The dentry-only hooks (setattr, xattrs): under every mount of its file system. */
+static __always_inline int judge_dentry(struct dentry *dentry, __u32 right)
+{
+	int ret = protected_file(dentry, right);
+
+	return ret ? ret : wd_judge_dentry(scalar(dentry), right);
 }
 
 static __always_inline int judge_path(const struct path *path, __u32 right)
@@ -2089,7 +2194,7 @@ int BPF_PROG(wd_inode_setattr, struct dentry *dentry, struct iattr *attr, int re
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
 }
 
 SEC("lsm/inode_setattr")
@@ -2098,7 +2203,7 @@ int BPF_PROG(wd_inode_setattr_idmap, struct mnt_idmap *idmap, struct dentry *den
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
 }
 
 SEC("lsm/inode_setxattr")
@@ -2107,7 +2212,7 @@ int BPF_PROG(wd_inode_setxattr, struct user_namespace *mnt_userns, struct dentry
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
 }
 
 SEC("lsm/inode_removexattr")
@@ -2116,7 +2221,7 @@ int BPF_PROG(wd_inode_removexattr, struct user_namespace *mnt_userns, struct den
 {
 	if (ret)
 		return ret;
-	return lsm_verdict(wd_judge_dentry(scalar(dentry), WD_RIGHT_WRITE));
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
 }
 
 /* ---- hooks: create and delete ------------------------------------------ */
@@ -2335,15 +2440,45 @@ static __always_inline bool mount_api_call(void)
 	       nr == NR_mount_setattr;
 }
 
+/*
+ * The capabilities an agent loses (WD_CAPS_REMOVED, less what its policy
+ * gives back). Only a check against the initial user namespace is one over
+ * the host: in a namespace the agent made, a capability governs that
+ * namespace's own objects. A probe (CAP_OPT_NOAUDIT: the kernel asking
+ * whether to offer something) is refused without an event. Only root's
+ * checks get here: the capability module refused the rest first (ret).
+ */
+#define CAP_OPT_NOAUDIT 0x2
+#define CAP_SYS_MODULE 16
+
+static __always_inline int capability_removed(const struct user_namespace *ns, int cap,
+					      unsigned int opts)
+{
+	struct wd_task *t;
+	struct wd_agent *agent;
+
+	if (cap < 0 || cap > 63 || !(WD_CAPS_REMOVED & (1ull << cap)))
+		return 0;
+	t = current_mark();
+	if (!t || BPF_CORE_READ(ns, level) != 0)
+		return 0;
+	agent = bpf_map_lookup_elem(&agents, &t->agent);
+	if (agent && (agent->caps_granted & WD_CAPS_GRANTABLE & (1ull << cap)))
+		return 0;
+	/* CAP_SYS_MODULE: the check before every module load or unload */
+	return wd_tamper(t->agent, (cap == CAP_SYS_MODULE ? WD_TAMPER_MODULE : WD_TAMPER_CAPABILITY) |
+				   (opts & CAP_OPT_NOAUDIT ? TAMPER_QUIET : 0), 0, cap);
+}
+
 SEC("lsm/capable")
 int BPF_PROG(wd_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts, int ret)
 {
 	if (ret)
 		return ret;
-	if (cap != CAP_SYS_ADMIN || !mount_api_call())
-		return 0;
-	return lsm_verdict(deny_agents(WD_TAMPER_MOUNT));
+	if (cap == CAP_SYS_ADMIN)
+		return mount_api_call() ? lsm_verdict(deny_agents(WD_TAMPER_MOUNT)) : 0;
+	return lsm_verdict(capability_removed(ns, cap, opts));
 }
 
 SEC("lsm/sb_mount")
@@ -2394,6 +2529,20 @@ int BPF_PROG(wd_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	if (ret)
 		return ret;
 	return lsm_verdict(outside_instance(p, WD_TAMPER_SIGNAL, sig));
+}
+
+/*
+ * Resource limits of another process (prlimit(2) with new limits): a low
+ * RLIMIT_CPU makes the kernel kill it, warden included, a signal by
+ * another route. Reading another's limits is left alone.
+ */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(wd_task_setrlimit, struct task_struct *p, unsigned int resource,
+	     struct rlimit *new_rlim, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(outside_instance(p, WD_TAMPER_RLIMIT, resource));
 }
 
 /* ---- System V IPC ------------------------------------------------------ */
@@ -3366,34 +3515,83 @@ static __always_inline int read_ctl(void *dst, __u32 size, const void *src, bool
 	return user ? bpf_probe_read_user(dst, size, src) : bpf_probe_read_kernel(dst, size, src);
 }
 
+/*
+ * The walk over control messages, one bpf_loop step each (cmsg_step), in
+ * the sending task's storage (map memory: see struct ipopt_walk). Only an
+ * agent's task that sends control messages under a network policy has one.
+ */
+struct cmsg_walk {
+	struct ipopt_walk w;	/* the IPv4 options of an IP_RETOPTS message */
+	const void *ctl;	/* msg_control */
+	__u64 total;		/* msg_controllen */
+	__u64 off;		/* the next message's offset */
+	bool user;		/* msg_control points to user memory */
+	bool refused;		/* a source route, or a message that cannot be read */
+	bool done;		/* every message was read */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct cmsg_walk);
+} cmsg_walks SEC(".maps");
+
+struct cmsg_ref {
+	struct cmsg_walk *c;
+};
+
+/* One control message (a bpf_loop callback). */
+static long cmsg_step(__u32 i, void *arg)
+{
+	struct cmsg_walk *c = ((struct cmsg_ref *)arg)->c;
+	struct wd_cmsghdr h;
+	__u64 off = c->off, total = c->total;
+	__u32 n;
+
+	if (off > total || off + sizeof(h) > total)
+		goto done;
+	if (read_ctl(&h, sizeof(h), c->ctl + off, c->user))
+		goto refused;
+	if (h.len < sizeof(h) || h.len > total - off)
+		goto done;	/* the kernel refuses it (EINVAL) */
+	n = h.len - sizeof(h);
+	__builtin_memset(c->w.o, 0, sizeof(c->w.o));
+	if (h.level == WD_SOL_IP && h.type == WD_IP_RETOPTS &&
+	    read_ctl(c->w.o, ipopt_len(n), c->ctl + off + sizeof(h), c->user))
+		goto refused;
+	if (sets_source_route(h.level, h.type, &c->w, n))
+		goto refused;
+	c->off = off + ((h.len + 7) & ~7ull);
+	return 0;
+refused:
+	c->refused = true;
+	return 1;
+done:
+	c->done = true;
+	return 1;
+}
+
 static __always_inline bool cmsg_source_route(struct msghdr *msg, __u64 total)
 {
-	void *ctl = BPF_CORE_READ(msg, msg_control);
-	bool user = bpf_core_field_exists(struct msghdr, msg_control_is_user) &&
-		    BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user);
-	struct ipopt_walk w;
-	struct wd_cmsghdr h;
-	__u64 off = 0;
+	struct cmsg_ref ref;
+	struct cmsg_walk *c;
 
-	for (int i = 0; i < WD_CMSG_MAX; i++) {
-		__u32 n;
-
-		if (off + sizeof(h) > total)
-			return false;
-		if (read_ctl(&h, sizeof(h), ctl + off, user))
-			return true;	/* unreadable: refused */
-		if (h.len < sizeof(h) || h.len > total - off)
-			return false;	/* the kernel refuses it (EINVAL) */
-		n = h.len - sizeof(h);
-		__builtin_memset(&w, 0, sizeof(w));
-		if (h.level == WD_SOL_IP && h.type == WD_IP_RETOPTS &&
-		    read_ctl(w.o, ipopt_len(n), ctl + off + sizeof(h), user))
-			return true;
-		if (sets_source_route(h.level, h.type, &w, n))
-			return true;
-		off += (h.len + 7) & ~7ull;
-	}
-	return off < total;
+	c = bpf_task_storage_get(&cmsg_walks, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return true;	/* no memory for the walk: refused */
+	c->ctl = BPF_CORE_READ(msg, msg_control);
+	c->total = total;
+	c->off = 0;
+	c->user = bpf_core_field_exists(struct msghdr, msg_control_is_user) &&
+		  BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user);
+	c->refused = false;
+	c->done = false;
+	ref.c = c;
+	bpf_loop(WD_CMSG_MAX, cmsg_step, &ref, 0);
+	/* More messages than WD_CMSG_MAX: refused, not read. */
+	return c->refused || (!c->done && c->off < c->total);
 }
 
 /* The event: a network one of the socket's protocol, rule network.source_route. */

@@ -718,6 +718,52 @@ int wd_bind6(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * The option walk's state (map memory: see struct ipopt_walk). Where BPF
+ * programs are preemptible another task's setsockopt can take this CPU's
+ * copy in the middle of a walk: the walk claims it, and a walk that lost
+ * its claim refuses (fail closed).
+ */
+struct ipopt_scratch {
+	__u64 owner;		/* pid_tgid of the walk using it */
+	struct ipopt_walk w;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ipopt_scratch);
+} ipopt_scratch SEC(".maps");
+
+/* Does this setsockopt set a source route (or could its walk not be trusted)? */
+static __always_inline bool setsockopt_source_route(struct bpf_sockopt *ctx)
+{
+	__u64 me = bpf_get_current_pid_tgid();
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	struct ipopt_scratch *s;
+	__u32 zero = 0, len;
+	bool found;
+
+	len = ctx->optlen > 0 ? ctx->optlen : 0;
+	if (ctx->level != WD_SOL_IP || ctx->optname != WD_IP_OPTIONS)	/* no walk needed */
+		return sets_source_route(ctx->level, ctx->optname, NULL, len);
+	s = bpf_map_lookup_elem(&ipopt_scratch, &zero);
+	if (!s)
+		return true;
+	s->owner = me;
+	__builtin_memset(s->w.o, 0, sizeof(s->w.o));
+	/* Straight-line copy: no state forks on the (unknown) length. */
+#pragma unroll
+	for (int i = 0; i < WD_IPOPT_MAX; i++) {
+		if (p + i + 1 > end)
+			break;
+		s->w.o[i] = p[i];
+	}
+	found = sets_source_route(ctx->level, ctx->optname, &s->w, len);
+	return found || s->owner != me;
+}
+
+/*
  * setsockopt of a source route (bpf/srcroute.h): refused, as a network
  * event of the socket's protocol with rule network.source_route. The
  * kernel copied the first page of the value for this program.
@@ -726,23 +772,12 @@ SEC("cgroup/setsockopt")
 int wd_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct net_verdict v = { .rule = WD_RULE_SOURCE_ROUTE, .action = WD_ACT_DENY };
-	struct ipopt_walk w = {};
 	struct bpf_sock *sk;
 	struct net_req q;
-	__u32 len = 0;
-	__u8 *p = ctx->optval, *end = ctx->optval_end;
 
 	if (ctx->level != WD_SOL_IP && ctx->level != WD_SOL_IPV6)
 		return 1;
-	/* Straight-line copy: no state forks on the (unknown) length. */
-#pragma unroll
-	for (int i = 0; i < WD_IPOPT_MAX; i++) {
-		if (p + i + 1 > end)
-			break;
-		w.o[i] = p[i];
-	}
-	len = ctx->optlen > 0 ? ctx->optlen : 0;
-	if (!sets_source_route(ctx->level, ctx->optname, &w, len))
+	if (!setsockopt_source_route(ctx))
 		return 1;
 	__builtin_memset(&q, 0, sizeof(q));
 	sk = ctx->sk;

@@ -20,11 +20,24 @@
 #define WD_IPOPT_SSRR 137
 #define WD_IPOPT_MAX 40		/* IPv4 options: at most 40 bytes */
 
+/*
+ * The walk's state lives in map memory (task storage, a per-CPU array),
+ * never on the stack: what a program loads from a map the verifier knows
+ * only by its bounds, so each bpf_loop step looks alike to it and it checks
+ * the step once. On the stack it would know the offset exactly, step after
+ * step (a NOOP option adds 1), and since 6.8 it verifies a callback until
+ * its states repeat: 170,000 instructions per start, 2.8 s under TCG.
+ */
 struct ipopt_walk {
 	__u8 o[64];		/* the options, zero-padded */
 	__u32 i;		/* the next option's offset */
 	__u32 len;		/* bytes of options */
 	bool found;		/* a source route */
+};
+
+/* What bpf_loop is given (it takes only stack memory): where the state is. */
+struct ipopt_ref {
+	struct ipopt_walk *w;
 };
 
 /* Bytes of options to copy out of @n: at most WD_IPOPT_MAX, bounded where the verifier sees it. */
@@ -39,7 +52,7 @@ static __always_inline __u32 ipopt_len(__u32 n)
 /* One option (a bpf_loop callback: one state per step, not one per path). */
 static long ipopt_step(__u32 n, void *arg)
 {
-	struct ipopt_walk *w = arg;
+	struct ipopt_walk *w = ((struct ipopt_ref *)arg)->w;
 	__u32 i = w->i;
 	__u8 type, olen;
 
@@ -73,20 +86,23 @@ static long ipopt_step(__u32 n, void *arg)
  */
 static __always_inline bool ipv4_source_route(struct ipopt_walk *w)
 {
+	struct ipopt_ref ref = { .w = w };
+
 	w->i = 0;
 	w->found = false;
-	bpf_loop(WD_IPOPT_MAX, ipopt_step, w, 0);
+	bpf_loop(WD_IPOPT_MAX, ipopt_step, &ref, 0);
 	return w->found;
 }
 
-/* Does (@level, @name) set a source route? @w: its value (IPv4 options), @len bytes of it. */
+/* Does (@level, @name) set a source route? @w (map memory): its value (IPv4 options), @len bytes of it. */
 static __always_inline bool sets_source_route(int level, int name, struct ipopt_walk *w, __u32 len)
 {
 	if (level == WD_SOL_IPV6)
 		return (name == WD_IPV6_RTHDR || name == WD_IPV6_2292RTHDR) && len > 0;
+	if (level != WD_SOL_IP || (name != WD_IP_OPTIONS && name != WD_IP_RETOPTS) || !w)
+		return false;
 	w->len = len;
-	return level == WD_SOL_IP && (name == WD_IP_OPTIONS || name == WD_IP_RETOPTS) &&
-	       ipv4_source_route(w);
+	return ipv4_source_route(w);
 }
 
 #endif

@@ -90,7 +90,25 @@ struct wd_agent {
 	__u32 mode;		/* enum wd_mode */
 	__u32 flags;		/* WD_AGENT_* */
 	__u32 match;		/* warden daemon: WD_MATCH_* kinds the policy's "match" lists */
+	__u32 pad;		/* zero */
+	__u64 caps_granted;	/* bit per capability of WD_CAPS_GRANTABLE the policy gives back */
 };
+
+/*
+ * Capabilities an agent loses over the host (checked against the initial
+ * user namespace), bit per CAP_* number: each serves only an escape or an
+ * action on the whole host (docs/protections.md says what each removal
+ * prevents). Those in WD_CAPS_GRANTABLE a policy may give back by name
+ * ("capabilities"); the others are protections no policy lifts.
+ */
+#define WD_CAP(n) (1ull << (n))
+#define WD_CAPS_GRANTABLE                                                                  \
+	(WD_CAP(12) /* NET_ADMIN */ | WD_CAP(20) /* SYS_PACCT */ | WD_CAP(22) /* SYS_BOOT */ | \
+	 WD_CAP(25) /* SYS_TIME */ | WD_CAP(26) /* SYS_TTY_CONFIG */ |                       \
+	 WD_CAP(30) /* AUDIT_CONTROL */ | WD_CAP(35) /* WAKE_ALARM */)
+#define WD_CAPS_REMOVED                                                                    \
+	(WD_CAPS_GRANTABLE | WD_CAP(16) /* SYS_MODULE */ | WD_CAP(17) /* SYS_RAWIO */ |      \
+	 WD_CAP(32) /* MAC_OVERRIDE */ | WD_CAP(33) /* MAC_ADMIN */)
 
 /*
  * Rule paths that exist at load time are also known by identity, so that an
@@ -168,7 +186,9 @@ enum wd_tamper {
 	WD_TAMPER_WARDEN = 11,	/* changing Warden's binary, a policy file, the daemon's policy directory */
 	WD_TAMPER_DEVICE = 12,	/* a block device or /dev/mem, /dev/kmem, /dev/port opened; a device node made */
 	WD_TAMPER_IPC = 13,	/* a System V IPC object (shm, msg, sem) made outside the instance */
-	WD_TAMPER_COUNT = 14,
+	WD_TAMPER_CAPABILITY = 14,	/* a capability of WD_CAPS_REMOVED used over the host */
+	WD_TAMPER_RLIMIT = 15,	/* resource limits of a process outside the instance set */
+	WD_TAMPER_COUNT = 16,
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */

@@ -1329,6 +1329,7 @@ static int install(struct daemon *d, int i, struct policy *p, struct compiled *c
 		.mode = p->mode,
 		.flags = lsm_agent_flags(p) | (p->has_network ? WD_AGENT_NETGATE : 0),
 		.match = kinds_of(p),
+		.caps_granted = p->caps_granted,
 	};
 	struct policy old_p = s->policy;
 	struct compiled old_c = s->compiled;

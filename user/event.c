@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "event.h"
 #include "policy.h"
 
@@ -173,6 +174,8 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_WARDEN] = "warden_file",
 	[WD_TAMPER_DEVICE] = "device",
 	[WD_TAMPER_IPC] = "ipc",
+	[WD_TAMPER_CAPABILITY] = "capability",
+	[WD_TAMPER_RLIMIT] = "rlimit",
 };
 
 static bool event_valid(const struct wd_event *ev, size_t size)
@@ -368,8 +371,15 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		if (ev->right == WD_TAMPER_SIGNAL || ev->right == WD_TAMPER_PTRACE) {
 			put_u32(sb, "target_pid", ev->target);
 			put_u32(sb, ev->right == WD_TAMPER_SIGNAL ? "signal" : "mode", ev->aux);
+		} else if (ev->right == WD_TAMPER_RLIMIT) {
+			put_u32(sb, "target_pid", ev->target);
+			put_u32(sb, "resource", ev->aux);
 		} else if (ev->right == WD_TAMPER_TTY) {
 			put_u32(sb, "ioctl", ev->aux);
+		} else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux)) {
+			put_str(sb, "capability", cap_name((int)ev->aux));
+		} else if (ev->right == WD_TAMPER_CAPABILITY) {
+			put_u32(sb, "capability", ev->aux);
 		}
 		if (ev->path_len) {	/* a protected file: which one */
 			put_key(sb, "path");

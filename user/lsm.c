@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -99,7 +102,8 @@ int lsm_active(struct sbuf *why)
 }
 
 /* With -vv: the verifier's statistics per program (its cost shows at every run). */
-static char stats_buf[64][512];
+#define STATS_PROGS 128
+static char stats_buf[STATS_PROGS][4096];
 
 static void want_verifier_stats(struct bpf_object *obj)
 {
@@ -107,7 +111,7 @@ static void want_verifier_stats(struct bpf_object *obj)
 	int i = 0;
 
 	bpf_object__for_each_program(prog, obj) {
-		if (i >= 64)
+		if (i >= STATS_PROGS)
 			break;
 		bpf_program__set_log_level(prog, 4);
 		bpf_program__set_log_buf(prog, stats_buf[i++], sizeof(stats_buf[0]));
@@ -120,9 +124,13 @@ static void print_verifier_stats(struct bpf_object *obj)
 	int i = 0;
 
 	bpf_object__for_each_program(prog, obj) {
-		if (i >= 64)
+		const char *stats;
+
+		if (i >= STATS_PROGS)
 			break;
-		fprintf(stderr, "warden: verifier: %s: %s", bpf_program__name(prog), stats_buf[i++]);
+		stats = stats_buf[i++];
+		if (bpf_program__autoload(prog))
+			fprintf(stderr, "warden: verifier: %s: %s", bpf_program__name(prog), stats);
 	}
 }
 
@@ -327,16 +335,32 @@ static int attach_rename_count(struct lsm_bpf *skel, struct sbuf *why)
 	return err;
 }
 
+/* With -vv: how long each step of a load took (a start's cost, step by step). */
+static void step_done(const char *step)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec && verbose >= 2)
+		pr_debug("%s: %ld ms\n", step, (now.tv_sec - last.tv_sec) * 1000 +
+						   (now.tv_nsec - last.tv_nsec) / 1000000);
+	last = now;
+}
+
 static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 {
 	int err;
 
+	step_done("start");
 	err = probe_kernel(skel, why);
+	step_done("kernel features probed (BTF)");
 	if (err)
 		return err;
 	if (verbose >= 2)
 		want_verifier_stats(skel->obj);
 	err = lsm_bpf__load(skel);
+	step_done("programs loaded and verified");
 	if (verbose >= 2)
 		print_verifier_stats(skel->obj);
 	if (err) {
@@ -352,6 +376,7 @@ static int lsm_load_attach(struct lsm_bpf *skel, struct sbuf *why)
 	if (err)
 		return err;
 	err = lsm_bpf__attach(skel);
+	step_done("programs attached");
 	if (err) {
 		sb_printf(why, "cannot attach the BPF LSM programs (%s); %s", strerror(-err),
 			  LSM_FIX);
@@ -686,6 +711,75 @@ void lsm_unload(struct lsm_bpf *skel)
 	lsm_bpf__destroy(skel);
 }
 
+/* In a child of a threaded process: raw system calls only (no malloc). */
+static void close_all_but_links(int keep)
+{
+	char buf[4096], path[64], target[64];
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+
+	if (dir < 0)
+		_exit(0);	/* cannot tell: release now, here */
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *e = (void *)(buf + off);
+			int fd = atoi(e->name);
+			ssize_t len;
+
+			off += e->reclen;
+			if (e->name[0] == '.' || fd == dir || fd == keep)
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			len = readlink(path, target, sizeof(target) - 1);
+			if (len < 0 || len != (ssize_t)strlen("anon_inode:bpf_link") ||
+			    memcmp(target, "anon_inode:bpf_link", (size_t)len))
+				close(fd);
+		}
+	}
+	close(dir);
+}
+
+/*
+ * Releasing an LSM program's link waits for RCU-tasks grace periods
+ * (ftrace_shutdown()), one hook after the other under ftrace's lock: about
+ * 0.1 s a hook, mostly asleep, some 7 s for all of Warden's on any machine.
+ * The command's status should not wait for that: a child inherits the
+ * links, keeps nothing else open (not the caller's pipes: a shell waiting
+ * for output is not held), and lets go of them once this process has
+ * exited (its end of a pipe closes). Nothing stays attached longer than
+ * that: killed, the child's exit releases them as well. Only once the
+ * agent is gone: a detach of a live agent must end its confinement at once.
+ */
+void lsm_unload_later(struct lsm_bpf *skel)
+{
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(gate, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			close(gate[1]);
+			close_all_but_links(gate[0]);
+			setsid();
+			while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+				;
+			_exit(0);
+		}
+		close(gate[0]);
+		if (pid < 0)
+			close(gate[1]);
+		/* else gate[1] stays open until this process exits (O_CLOEXEC) */
+	}
+	lsm_bpf__destroy(skel);
+}
+
 /*
  * @n elements in one BPF_MAP_UPDATE_BATCH, else one call each (kernels
  * before 5.6). The batch takes no BPF_NOEXIST (generic_map_update_batch()
@@ -851,6 +945,7 @@ int lsm_add_agent(struct lsm_bpf *skel, uint32_t agent, const struct compiled *c
 		.root_node = c->root_id,
 		.mode = p->mode,
 		.flags = lsm_agent_flags(p),
+		.caps_granted = p->caps_granted,
 	};
 	int err;
 

@@ -12,6 +12,7 @@
 #include "mxc.h"
 #include <nettle/sha2.h>
 
+#include "caps.h"
 #include "policy.h"
 
 static const char *const right_names[WD_RIGHT_COUNT] = {
@@ -800,10 +801,48 @@ static void parse_match_section(struct parser *ps, const cJSON *sec, struct poli
 			}
 }
 
+/*
+ * "capabilities": the names of capabilities an agent loses by default that
+ * this policy gives back (WD_CAPS_GRANTABLE). Naming one no agent loses,
+ * or one that is a protection, is an error: it would not do what it says.
+ */
+static void parse_capabilities(struct parser *ps, const cJSON *sec, struct policy *p)
+{
+	char grantable[512];
+	const cJSON *it;
+
+	cap_list(WD_CAPS_GRANTABLE, grantable, sizeof(grantable));
+	if (!cJSON_IsArray(sec)) {
+		perr(ps, sec, "capabilities must be an array of capability names (%s), not %s",
+		     grantable, type_name(sec));
+		return;
+	}
+	cJSON_ArrayForEach(it, sec) {
+		int cap = cJSON_IsString(it) ? cap_by_name(it->valuestring) : -1;
+
+		if (!cJSON_IsString(it))
+			perr(ps, it, "a capability is a name such as \"CAP_SYS_TIME\", not %s",
+			     type_name(it));
+		else if (cap < 0)
+			perr(ps, it, "\"%s\" is not a Linux capability (names are CAP_..., in upper case)",
+			     it->valuestring);
+		else if (!(WD_CAPS_REMOVED & (1ull << cap)))
+			perr(ps, it, "%s is not one an agent loses, so there is nothing to give back: agents lose only %s and the protections' capabilities (docs/protections.md)",
+			     it->valuestring, grantable);
+		else if (!(WD_CAPS_GRANTABLE & (1ull << cap)))
+			perr(ps, it, "%s serves only an escape from confinement and no policy can give it back; capabilities a policy may give back: %s",
+			     it->valuestring, grantable);
+		else if (p->caps_granted & (1ull << cap))
+			perr(ps, it, "%s is listed twice", it->valuestring);
+		else
+			p->caps_granted |= 1ull << cap;
+	}
+}
+
 static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 {
 	static const char *const keys[] = { "version", "name", "identity", "mode", "file",
-					    "network", "presets", "match", NULL };
+					    "network", "presets", "match", "capabilities", NULL };
 	static const char *const modes[] = { "enforce", "audit", NULL };
 	const cJSON *v;
 
@@ -867,6 +906,9 @@ static void parse_top(struct parser *ps, const cJSON *root, struct policy *p)
 	v = get(root, "match");
 	if (v)
 		parse_match_section(ps, v, p);
+	v = get(root, "capabilities");
+	if (v)
+		parse_capabilities(ps, v, p);
 }
 
 int policy_parse(const char *file, const char *text, size_t len, const struct policy_env *env,

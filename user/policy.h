@@ -84,6 +84,7 @@ struct policy {
 	bool net_raw;		/* "raw": "allow" */
 	bool net_abstract_unix;	/* "abstract_unix": "allow" */
 	bool no_abstract_unix;	/* abstract unix sockets outside the instance are denied */
+	uint64_t caps_granted;	/* "capabilities": bit per CAP_* given back (of WD_CAPS_GRANTABLE) */
 	struct net_rule *net_rules;
 	size_t nnet;
 	char *unenforceable;	/* why run must refuse this policy (MXC parts not translated), or NULL */

@@ -493,7 +493,7 @@ static void cleanup(struct run *r)
 		net_unload(r->net);
 	if (r->skel) {
 		lsm_own_release(&r->own);
-		lsm_unload(r->skel);
+		lsm_unload_later(r->skel);	/* the agent is gone: its status need not wait */
 	}
 	compiled_free(&r->compiled);
 	net_compiled_free(&r->net_compiled);

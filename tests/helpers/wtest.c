@@ -23,7 +23,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/bpf.h>
+#include <linux/netlink.h>
+#include <linux/reboot.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/perf_event.h>
@@ -31,10 +34,16 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <sys/io.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -359,6 +368,135 @@ static int sigio(int pid, int sig, const char *how)
 	return e;
 }
 
+/*
+ * One use of a capability an agent loses (WD_CAPS_REMOVED), each harmless
+ * where it works: 0 or the errno.
+ */
+static int audit_get(void)
+{
+	struct {
+		struct nlmsghdr h;
+		char pad[256];
+	} req = { .h = { .nlmsg_len = NLMSG_LENGTH(0), .nlmsg_type = AUDIT_GET,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK } }, rsp;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		e = errno;
+	/* The answer: AUDIT_GET's status, or an NLMSG_ERROR with the errno. */
+	while (!e && recv(fd, &rsp, sizeof(rsp), 0) > 0) {
+		if (rsp.h.nlmsg_type == NLMSG_ERROR) {
+			e = -((struct nlmsgerr *)NLMSG_DATA(&rsp.h))->error;
+			if (!e)
+				continue;	/* the ACK; the status follows or came first */
+		}
+		break;
+	}
+	close(fd);
+	return e;
+}
+
+static int route_add_del(void)
+{
+	struct rtentry rt = { .rt_flags = RTF_UP, .rt_dev = "lo" };
+	struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst,
+			   *mask = (struct sockaddr_in *)&rt.rt_genmask;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+
+	if (fd < 0)
+		return errno;
+	dst->sin_family = mask->sin_family = AF_INET;
+	dst->sin_addr.s_addr = htonl(0xc6336400);	/* 198.51.100.0/24 (TEST-NET-2) */
+	mask->sin_addr.s_addr = htonl(0xffffff00);
+	if (ioctl(fd, SIOCADDRT, &rt))
+		e = errno;
+	else
+		ioctl(fd, SIOCDELRT, &rt);
+	close(fd);
+	return e;
+}
+
+static int vhangup_no_tty(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		setsid();	/* no controlling terminal: there is nothing to hang up */
+		_exit(vhangup() ? errno : 0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+}
+
+/* In a user and network namespace of its own: lo up, then a route. */
+static int net_admin_in_own_userns(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct ifreq lo = { .ifr_name = "lo" };
+		int fd;
+
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			_exit(errno);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &lo))
+			_exit(errno);
+		lo.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &lo))
+			_exit(errno);
+		_exit(route_add_del());
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+}
+
+static int use_capability(const char *cap)
+{
+	struct timespec now;
+	int fd;
+
+	if (!strcmp(cap, "SYS_RAWIO")) {	/* I/O port 0x80 (POST codes) */
+		if (ioperm(0x80, 1, 1))
+			return errno;
+		ioperm(0x80, 1, 0);
+		return 0;
+	}
+	if (!strcmp(cap, "SYS_TIME")) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		return clock_settime(CLOCK_REALTIME, &now) ? errno : 0;
+	}
+	if (!strcmp(cap, "SYS_BOOT"))	/* Ctrl-Alt-Del: a signal to init, as by default */
+		return syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+			       LINUX_REBOOT_CMD_CAD_OFF, NULL) ? errno : 0;
+	if (!strcmp(cap, "SYS_PACCT"))	/* process accounting off (it is) */
+		return acct(NULL) ? errno : 0;
+	if (!strcmp(cap, "SYS_MODULE"))	/* unload a module that is not there */
+		return syscall(SYS_delete_module, "wd_none", O_NONBLOCK) ? errno : 0;
+	if (!strcmp(cap, "SYS_TTY_CONFIG"))
+		return vhangup_no_tty();
+	if (!strcmp(cap, "WAKE_ALARM")) {
+		fd = timerfd_create(CLOCK_REALTIME_ALARM, TFD_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(cap, "NET_ADMIN"))	/* a route added, then removed */
+		return route_add_del();
+	if (!strcmp(cap, "AUDIT_CONTROL"))
+		return audit_get();
+	if (!strcmp(cap, "NET_ADMIN-userns"))	/* over a namespace the agent made */
+		return net_admin_in_own_userns();
+	return EINVAL;
+}
+
+
 static int do_action(int argc, char **argv)
 {
 	const char *a = argv[0];
@@ -429,6 +567,14 @@ static int do_action(int argc, char **argv)
 	}
 	if (!strcmp(a, "truncate") && argc == 2)
 		RET(truncate(argv[1], 0));
+	if (!strcmp(a, "open-trunc-ro") && argc == 2) {	/* O_RDONLY|O_TRUNC: Linux truncates */
+		int fd = open(argv[1], O_RDONLY | O_TRUNC);
+
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
 	if (!strcmp(a, "chmod") && argc == 2)
 		RET(chmod(argv[1], 0600));
 	if (!strcmp(a, "chown") && argc == 2)
@@ -510,6 +656,13 @@ static int do_action(int argc, char **argv)
 		shmdt(p);
 		RET(shmctl(id, IPC_RMID, NULL));
 	}
+	if (!strcmp(a, "rlimit-cpu") && argc == 2) {	/* PID: at most an hour of CPU */
+		struct rlimit hour = { 3600, 3600 };
+
+		RET(prlimit(atoi(argv[1]), RLIMIT_CPU, &hour, NULL));
+	}
+	if (!strcmp(a, "cap") && argc == 2)	/* CAP (without CAP_): one use of it */
+		return use_capability(argv[1]);
 	if (!strcmp(a, "mknod-dev") && argc == 5)	/* PATH b|c MAJOR MINOR */
 		RET(mknod(argv[1], (strcmp(argv[2], "b") ? S_IFCHR : S_IFBLK) | 0600,
 			  makedev(atoi(argv[3]), atoi(argv[4]))));

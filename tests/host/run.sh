@@ -46,6 +46,6 @@ expect_match "usage errors start with 'warden: '" '^warden: ' "$($W frobnicate 2
 expect "policy check accepts every ready policy" 0 "$(status $W policy check policies/*.json)"
 echo '{"version": 1, "name": "x", "bogus": 1}' >$S/bad.json
 expect "policy check rejects a bad policy with 1" 1 "$(status $W policy check $S/bad.json)"
-expect "policy check error is FILE:LINE:COL: message" "$S/bad.json:1:29: unknown key \"bogus\" in the policy (known: version, name, identity, mode, file, network, presets, match)" "$($W policy check $S/bad.json 2>&1)"
+expect "policy check error is FILE:LINE:COL: message" "$S/bad.json:1:29: unknown key \"bogus\" in the policy (known: version, name, identity, mode, file, network, presets, match, capabilities)" "$($W policy check $S/bad.json 2>&1)"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "caps.h"
 #include "event.h"
 #include "policy.h"
 
@@ -174,6 +175,8 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_WARDEN] = "warden_file",
 	[WD_TAMPER_DEVICE] = "device",
 	[WD_TAMPER_IPC] = "ipc",
+	[WD_TAMPER_CAPABILITY] = "capability",
+	[WD_TAMPER_RLIMIT] = "rlimit",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)
@@ -344,8 +347,14 @@ static int ref_event_format(struct sbuf *sb, const void *rec, size_t size, const
 			sb_printf(sb, ",\"target_pid\":%u,\"signal\":%u", ev->target, ev->aux);
 		else if (ev->right == WD_TAMPER_PTRACE)
 			sb_printf(sb, ",\"target_pid\":%u,\"mode\":%u", ev->target, ev->aux);
+		else if (ev->right == WD_TAMPER_RLIMIT)
+			sb_printf(sb, ",\"target_pid\":%u,\"resource\":%u", ev->target, ev->aux);
 		else if (ev->right == WD_TAMPER_TTY)
 			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
+		else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux))
+			sb_printf(sb, ",\"capability\":\"%s\"", cap_name((int)ev->aux));
+		else if (ev->right == WD_TAMPER_CAPABILITY)
+			sb_printf(sb, ",\"capability\":%u", ev->aux);
 		if (ev->path_len) {
 			ref_put_key(sb, "path");
 			ref_sb_json_str(sb, path, ev->path_len);

@@ -683,7 +683,7 @@ static void t_unknown_keys(void **state)
 {
 	(void)state;
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"netwrok\": {}\n}\n", F ":4:3: ",
-		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network, presets, match)");
+		     "unknown key \"netwrok\" in the policy (known: version, name, identity, mode, file, network, presets, match, capabilities)");
 	/* Line 4 is `  "file": {"defualt": "deny"}`: the key is at column 12. */
 	expect_error("{\n  \"version\": 1,\n  \"name\": \"t\",\n  \"file\": {\"defualt\": \"deny\"}\n}\n",
 		     F ":4:12: ", "unknown key \"defualt\" in file (known: default, rules, fileless_exec)");
@@ -1185,6 +1185,35 @@ static void t_too_many_rules(void **state)
 
 /* ---- several errors ---------------------------------------------------- */
 
+/* "capabilities": names given back, each wrong one with its position and why. */
+static void t_capabilities(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse("{\"version\": 1, \"name\": \"a\", \"capabilities\": [\"CAP_SYS_TIME\", \"CAP_NET_ADMIN\"]}",
+	      &r);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.p.caps_granted == ((1ull << 25) | (1ull << 12)));
+	result_free(&r);
+	parse("{\"version\": 1, \"name\": \"a\"}", &r);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.p.caps_granted == 0);
+	result_free(&r);
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": \"CAP_SYS_TIME\"}", F ":2:18: ",
+		     "capabilities must be an array of capability names");
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": [\"CAP_CHOWN\"]}", F ":2:19: ",
+		     "CAP_CHOWN is not one an agent loses");
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": [\"CAP_SYS_MODULE\"]}",
+		     F ":2:19: ", "CAP_SYS_MODULE serves only an escape");
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": [\"sys_time\"]}", F ":2:19: ",
+		     "\"sys_time\" is not a Linux capability");
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": [\"CAP_SYS_BOOT\", \"CAP_SYS_BOOT\"]}",
+		     F ":2:35: ", "CAP_SYS_BOOT is listed twice");
+	expect_error("{\"version\": 1, \"name\": \"a\",\n \"capabilities\": [12]}", F ":2:19: ",
+		     "a capability is a name");
+}
+
 static void t_multiple_errors(void **state)
 {
 	static const char text[] =
@@ -1276,6 +1305,7 @@ int main(void)
 		cmocka_unit_test(t_contradiction_groups),
 		cmocka_unit_test(t_too_many_rules),
 		cmocka_unit_test(t_multiple_errors),
+		cmocka_unit_test(t_capabilities),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,11 +19,11 @@ else
 		fi
 	done
 fi
-for t; do
-	echo "# $t"
+for _file; do	# a name no test file uses: they are sourced into this shell
+	echo "# $_file"
 	_t0=$(date +%s)
-	. "$t"
-	echo "# $t: $(($(date +%s) - _t0)) s"
+	. "$_file"
+	echo "# $_file: $(($(date +%s) - _t0)) s"
 done
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

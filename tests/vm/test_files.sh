@@ -22,6 +22,13 @@ chmod 755 $F/nox/prog $F/nox/sh $F/rw/prog $F/rw/script-nox-interp $F/nox/script
 # Aliases made before the agent starts: a bind mount of the secret directory,
 # and a hard link to a file with an exact rule.
 mount --bind $F/secret $F/alias
+# ... and bind mounts of subdirectories of denied directories: the walk from
+# one never meets the denied directory by name (its hidden ancestor).
+echo key >$F/secret/sub/key
+echo data >$F/noread/sub/f
+mkdir -p $F/alias-sub $F/alias-noread
+mount --bind $F/secret/sub $F/alias-sub
+mount --bind $F/noread/sub $F/alias-noread
 ln $F/exact/file $F/hardlink
 chmod -R a+rwX $F
 
@@ -58,7 +65,7 @@ write_allowed=ok write_denied=EACCES write_exact_denied=EACCES write_exact_sibli
 truncate_denied=EACCES chmod_denied=EACCES chown_denied=EACCES utimes_denied=EACCES
 utimes_allowed=ok setxattr_denied=EACCES
 create_allowed=ok create_denied=EACCES create_in_ro_denied=EACCES mkdir_denied=EACCES
-mknod_denied=EACCES symlink_denied=EACCES link_denied=EACCES mkdir_allowed=ok
+trunc_open_ro_denied=EACCES mknod_denied=EACCES symlink_denied=EACCES link_denied=EACCES mkdir_allowed=ok
 unlink_denied=EACCES rmdir_denied=EACCES unlink_allowed=ok
 rename_source_denied=EACCES rename_target_denied=EACCES rename_replace_denied=EACCES
 rename_within_allowed=ok rename_widening_exdev=EXDEV link_widening_exdev=EXDEV
@@ -66,7 +73,8 @@ rename_ruled_dir_exdev=EXDEV rename_exact_rule_exdev=EXDEV
 exec_allowed=ok exec_denied=EACCES exec_script_denied=EACCES exec_interpreter_denied=EACCES
 mmap_exec_denied=EACCES mmap_exec_allowed=ok mprotect_exec_denied=EACCES
 memfd_exec_denied=EACCES
-bind_alias_denied=EACCES hardlink_alias_denied=EACCES secret_read_denied=EACCES
+bind_alias_denied=EACCES bind_sub_alias_denied=EACCES bind_sub_alias_read_denied=EACCES
+bind_sub_alias_write_allowed=ok hardlink_alias_denied=EACCES secret_read_denied=EACCES
 proc_root_denied=EACCES
 symlink_alias_create=ok symlink_alias_denied=EACCES relative_dirfd_denied=EACCES
 relative_dirfd_allowed=ok by_handle_denied=EACCES by_handle_allowed=ok
@@ -90,6 +98,11 @@ expect "files: a widening rename is reported with its reason" "create|$F/rw/leak
 	"$(grep "\"path\":\"$F/rw/leak\"" $EV | head -1 | $JF action path decision reason)"
 expect "files: a denial through a bind mount is flagged as an alias" "$F/alias/key|deny|true" \
 	"$(grep "\"path\":\"$F/alias/key\"" $EV | head -1 | $JF path decision alias)"
+expect "files: through a bind mount of a denied directory's subdirectory, the denial names its rule" \
+	"$F/alias-sub/key|deny|true|file.rules[5]" \
+	"$(grep "\"path\":\"$F/alias-sub/key\"" $EV | head -1 | $JF path decision alias rule)"
+expect "files: without Warden, those bind mounts give the denied files" "key|ok" \
+	"$(cat $F/alias-sub/key)|$($WT do read $F/alias-noread/f)"
 expect "files: every event line is valid JSON" 0 "$($JF event <$EV >/dev/null; echo $?)"
 
 # --- fileless exec allowed by the policy
@@ -102,6 +115,11 @@ sleep 1000 &
 OUTSIDER=$!
 # Routes that are open without Warden (root here, as the agent is).
 expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
+sleep 1000 &
+victim=$!
+expect "protect: without Warden, another process's CPU limit can be set (too low, the kernel kills it)" "ok|3600" \
+	"$($WT do rlimit-cpu $victim)|$(awk '/^Max cpu time/ { print $4 }' /proc/$victim/limits)"
+kill $victim
 expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do tiocsti-int80 pty)"
 # Raw storage and memory (tools/vmtest gives every VM a small NVMe disk with
 # a marker; only the cloud kernels have the driver built in, and the guest
@@ -152,10 +170,15 @@ mount_setattr=EPERM fspick=EPERM open_tree_clone=EPERM fsopen=EPERM
 raw_disk=EPERM dev_mem=EPERM mknod_blk=EPERM mknod_chr=EPERM mknod_fifo=ok
 shm_outsider=EACCES msg_outsider=EACCES sysv_remove_outsider=EACCES shm_rmid_outsider=EPERM shm_own=ok userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
-procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM"
+procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM
+rlimit_outsider=EPERM rlimit_warden=EPERM rlimit_own_child=ok"
 expect "protect: F_SETSIG on a file an outsider owns is refused" "EPERM|alive" \
 	"$($WT owned-pipe $OUTSIDER $W run --policy $P -- $WT do setsig-write 3 4 15 2>/dev/null)|$(dead $OUTSIDER || echo alive)"
 expect "protect: the outsider survived" alive "$(dead $OUTSIDER || echo alive)"
+expect "protect: the outsider's CPU limit is unchanged" unlimited \
+	"$(awk '/^Max cpu time/ { print $4 }' /proc/$OUTSIDER/limits)"
+expect "protect: an rlimit denial names the process and the resource (RLIMIT_CPU, 0)" "tamper|rlimit|$OUTSIDER|0|deny|protection" \
+	"$(grep '"action":"rlimit"' $EV | head -1 | $JF event action target_pid resource decision rule)"
 expect "protect: the bind mount is still there" yes "$(grep -q " $F/alias " /proc/mounts && echo yes)"
 expect "protect: the mount mount_setattr was refused on is still read-write" rw "$(mount_opts $F/msa2)"
 umount $F/msa1 $F/msa2
@@ -170,6 +193,36 @@ for a in bpf mount module cgroup ptrace tty perf device ipc; do
 done
 kill $OUTSIDER
 
+# --- capabilities an agent loses over the host (WD_CAPS_REMOVED), unless
+# its policy gives one back by name; in namespaces it made, it keeps them.
+cat >$F/caps.sh <<'EOF'
+for c in SYS_RAWIO SYS_TIME SYS_BOOT SYS_PACCT SYS_MODULE SYS_TTY_CONFIG WAKE_ALARM NET_ADMIN AUDIT_CONTROL NET_ADMIN-userns; do
+	printf '%s=%s ' $c "$($WT do cap $c)"
+done
+EOF
+# Without Warden each works (SYS_MODULE: unloading a module that is not there).
+expect "caps: without Warden, a root process uses each" \
+	"SYS_RAWIO=ok SYS_TIME=ok SYS_BOOT=ok SYS_PACCT=ok SYS_MODULE=ENOENT SYS_TTY_CONFIG=ok WAKE_ALARM=ok NET_ADMIN=ok AUDIT_CONTROL=ok NET_ADMIN-userns=ok " \
+	"$(WT=$WT sh $F/caps.sh)"
+: >$EV
+expect "caps: an agent has lost each over the host, and keeps NET_ADMIN in its own namespaces" \
+	"SYS_RAWIO=EPERM SYS_TIME=EPERM SYS_BOOT=EPERM SYS_PACCT=EPERM SYS_MODULE=EPERM SYS_TTY_CONFIG=EPERM WAKE_ALARM=EPERM NET_ADMIN=EPERM AUDIT_CONTROL=EPERM NET_ADMIN-userns=ok " \
+	"$(WT=$WT $W run --policy $P --events $EV -- sh $F/caps.sh)"
+expect "caps: a refused capability is a tamper event naming it" "tamper|capability|CAP_SYS_TIME|deny|protection" \
+	"$(grep '"capability":"CAP_SYS_TIME"' $EV | head -1 | $JF event action capability decision rule)"
+expect "caps: CAP_SYS_MODULE's refusal is a module event" "tamper|module|deny" \
+	"$(grep '"action":"module"' $EV | head -1 | $JF event action decision)"
+expect "caps: each other refused capability is reported" 8 \
+	"$(grep '"action":"capability"' $EV | $JF capability | sort -u | wc -l)"
+sed 's/"name": "files",/"name": "files", "capabilities": ["CAP_SYS_TIME", "CAP_NET_ADMIN"],/' $P >$F/caps.json
+expect "caps: a policy gives back the ones it names, and only those" \
+	"SYS_RAWIO=EPERM SYS_TIME=ok SYS_BOOT=EPERM SYS_PACCT=EPERM SYS_MODULE=EPERM SYS_TTY_CONFIG=EPERM WAKE_ALARM=EPERM NET_ADMIN=ok AUDIT_CONTROL=EPERM NET_ADMIN-userns=ok " \
+	"$(WT=$WT $W run --policy $F/caps.json -- sh $F/caps.sh 2>/dev/null)"
+echo '{"version": 1, "name": "c", "capabilities": ["CAP_SYS_RAWIO"]}' >$F/rawio.json
+OUT=$($W policy check $F/rawio.json 2>&1)
+expect "caps: a capability that only serves an escape cannot be given back" \
+	"1|$F/rawio.json:1:46: CAP_SYS_RAWIO serves only an escape" "$?|$(echo "$OUT" | cut -d' ' -f1-6)"
+
 # chattr (FS_IOC_SETFLAGS) changes a file opened read-only, with no setattr
 # hook on the way: judged as a write.
 expect "files: without Warden, chattr makes a file immutable (and back)" "ok ok" \
@@ -181,10 +234,10 @@ echo '{"before":1}' >$F/rw/events.jsonl
 echo keep >$F/rw/other
 OUT=$(WT=$WT $W run --policy $P --events $F/rw/events.jsonl -- sh $B events.actions)
 expect_results "events file" "$OUT" "
-ev_write=EPERM ev_truncate=EPERM ev_chmod=EPERM ev_unlink=EPERM ev_rename_away=EPERM ev_replace=EPERM
+ev_write=EPERM ev_truncate=EPERM ev_open_trunc=EPERM ev_utimes=EPERM ev_chmod=EPERM ev_unlink=EPERM ev_rename_away=EPERM ev_replace=EPERM
 ev_chattr=EPERM ro_chattr=EACCES other_chattr=ok other_chattr_clear=ok
-other_write=ok other_truncate=ok other_rename=ok other_unlink=ok"
-expect "events file: kept whole, and the refusals are in it" "{\"before\":1}|7" \
+other_write=ok other_truncate=ok other_utimes=ok other_rename=ok other_unlink=ok"
+expect "events file: kept whole, and the refusals are in it" "{\"before\":1}|9" \
 	"$(head -1 $F/rw/events.jsonl)|$(grep -c '"action":"events_file","decision":"deny","rule":"protection"' $F/rw/events.jsonl)"
 expect "events file: without --events, the same file is the agent's to write" ok \
 	"$($W run --policy $P -- $WT do write $F/rw/events.jsonl 2>/dev/null)"
@@ -235,4 +288,4 @@ for path in noread/f ro/f nox/prog; do
 	expect "audit: $path reported as audit" audit \
 		"$(grep "\"path\":\"$F/$path\"" $EV | head -1 | $JF decision)"
 done
-umount $F/alias
+umount $F/alias $F/alias-sub $F/alias-noread

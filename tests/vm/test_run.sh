@@ -174,3 +174,13 @@ wait_until 30 warden_cgroups_empty
 $W run -- true
 expect "the next run removes the pins of the finished one" 0 "$(ls -d /sys/fs/bpf/warden/run-* 2>/dev/null | wc -l)"
 expect "and its cgroup" "" "$(find /sys/fs/cgroup/warden -mindepth 1 -type d 2>/dev/null)"
+
+# --- the status comes back at once; the hooks go right after: releasing an
+# LSM link waits for RCU grace periods, hook after hook (some 7 s), so a
+# child of warden holds the links and lets go of them once warden has exited
+cp $P $S/keeper.json
+keepers() { ps -o args 2>/dev/null | grep -c '[k]eeper\.json'; }
+no_keeper() { [ "$(keepers)" = 0 ]; }
+OUT=$($W run --policy $S/keeper.json -- sh -c 'echo done; exit 3')
+expect "run: the command's output and status come back; the links' keeper then exits" "done|3|0" \
+	"$OUT|$?|$(wait_until 60 no_keeper; keepers)"

@@ -14,4 +14,7 @@ echo "procmem_outsider=$($WT do procmem $OUTSIDER)"
 echo "pidfd_getfd_outsider=$($WT do pidfd_getfd $OUTSIDER)"
 echo "perf_outsider=$($WT do perf-open $OUTSIDER)"
 echo "perf_own_child=$($WT do perf-open $own)"
+echo "rlimit_outsider=$($WT do rlimit-cpu $OUTSIDER)"
+echo "rlimit_warden=$($WT do rlimit-cpu $PPID)"
+echo "rlimit_own_child=$($WT do rlimit-cpu $own)"
 kill $own
