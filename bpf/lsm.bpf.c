@@ -1045,12 +1045,18 @@ static __always_inline __u32 protected_fs(struct dentry *d)
 	case SELINUX_MAGIC:
 		return WD_TAMPER_KCONFIG;
 	case PROC_SUPER_MAGIC:
-		/* A sysctl's inode is a proc_inode with its table header set. */
+		/*
+		 * A sysctl's inode is a proc_inode with its table header set; a
+		 * process's files (/proc/PID/..., /proc/self/...) have their pid
+		 * set. The rest is the kernel's: /proc/sysrq-trigger (crash,
+		 * reboot, kill every process), /proc/irq, /proc/mtrr, /proc/scsi,
+		 * /proc/bus/pci, /proc/net's tables, /proc/acpi, ...
+		 */
 		inode = BPF_CORE_READ(d, d_inode);
 		if (!inode)
 			return 0;
 		pi = (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
-		return BPF_CORE_READ(pi, sysctl) ? WD_TAMPER_KCONFIG : 0;
+		return BPF_CORE_READ(pi, sysctl) || !BPF_CORE_READ(pi, pid) ? WD_TAMPER_KCONFIG : 0;
 	}
 	return 0;
 }
@@ -2015,21 +2021,40 @@ static __always_inline int open_rights(struct file *file)
 
 /*
  * Raw storage and memory: a block device read or written goes around every
- * file rule of the file systems on it; /dev/mem, /dev/kmem and /dev/port
+ * file rule of the file systems on it, and so do the character devices
+ * that pass storage commands; /dev/mem, /dev/kmem and /dev/port
  * (char 1:1, 1:2, 1:4) reach the kernel's memory and I/O ports. No agent
  * opens one, whatever its policy, nor makes a device node (one made at an
  * allowed path would carry any device there: wd_path_mknod).
  */
 #define MEM_MAJOR 1
 
+/*
+ * Character devices that carry raw storage commands (SCSI generic, bsg,
+ * NVMe controllers and namespaces' generic nodes, MTD): an ioctl or an
+ * io_uring command reads and writes a disk's blocks around every file
+ * rule. Their majors are dynamic: userspace reads them from /proc/devices
+ * at load (lsm_raw_char_majors()); 0 ends the list.
+ */
+#define WD_RAW_MAJORS_MAX 8
+const volatile __u32 raw_char_majors[WD_RAW_MAJORS_MAX] = {};
+
 static __always_inline bool raw_device(struct inode *inode)
 {
 	__u32 mode = inode->i_mode & S_IFMT, rdev = inode->i_rdev;
-	__u32 minor = rdev & 0xfffff;
+	__u32 minor = rdev & 0xfffff, major = rdev >> 20;
 
 	if (mode == S_IFBLK)
 		return true;
-	return mode == S_IFCHR && rdev >> 20 == MEM_MAJOR && (minor == 1 || minor == 2 || minor == 4);
+	if (mode != S_IFCHR)
+		return false;
+	if (major == MEM_MAJOR)
+		return minor == 1 || minor == 2 || minor == 4;
+#pragma unroll
+	for (int i = 0; i < WD_RAW_MAJORS_MAX; i++)
+		if (raw_char_majors[i] && raw_char_majors[i] == major)
+			return true;
+	return false;
 }
 
 static __always_inline int open_rights_dev(struct file *file)

@@ -279,6 +279,42 @@ static bool walk_direct_wanted(const struct kfeatures *kf)
 	return kf->rdonly_cast;
 }
 
+/*
+ * The majors of the character devices that pass raw storage commands, from
+ * /proc/devices (their majors are dynamic but for sg's): at most @max, the
+ * rest 0. A driver loaded after this load is not known (documented).
+ */
+void lsm_raw_char_majors(volatile uint32_t *majors, size_t max)
+{
+	static const char *const names[] = { "sg", "bsg", "nvme", "nvme-generic", "mtd" };
+	char line[128], name[64];
+	bool chars = false;
+	size_t n = 0;
+	unsigned int major;
+	FILE *f;
+
+	for (size_t i = 0; i < max; i++)
+		majors[i] = 0;
+	majors[n++] = 21;	/* SCSI_GENERIC_MAJOR: sg may be loaded later */
+	f = fopen("/proc/devices", "re");
+	if (!f)
+		return;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character devices:", 18)) {
+			chars = true;
+			continue;
+		}
+		if (!strncmp(line, "Block devices:", 14))
+			break;
+		if (!chars || sscanf(line, "%u %63s", &major, name) != 2 || major == 21)
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(name, names[i]) && n < max)
+				majors[n++] = major;
+	}
+	fclose(f);
+}
+
 static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 {
 	struct kfeatures kf;
@@ -293,6 +329,8 @@ static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 	bpf_program__set_autoload(skel->progs.wd_file_ioctl_compat, kf.ioctl_compat);
 	kf.rdonly_cast = walk_direct_wanted(&kf);
 	skel->rodata->walk_direct = kf.rdonly_cast;
+	lsm_raw_char_majors(skel->rodata->raw_char_majors,
+			    sizeof(skel->rodata->raw_char_majors) / sizeof(skel->rodata->raw_char_majors[0]));
 	err = want_hook_variants(skel, &kf, why);
 	if (verbose) {
 		kfeatures_describe(&kf, &desc, false);

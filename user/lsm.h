@@ -31,6 +31,8 @@ int lsm_load_maps(struct lsm_bpf **skel, size_t nodes, struct sbuf *why);
 /* The same split of a rate over CPUs, for the network object's rodata. */
 void rate_per_cpu(uint64_t rate, uint64_t *per_cpu, uint64_t *burst);
 void lsm_unload(struct lsm_bpf *skel);
+/* The majors of the character devices that pass raw storage commands (/proc/devices). */
+void lsm_raw_char_majors(volatile uint32_t *majors, size_t max);
 /* The same, but the links are let go by a child once this process has exited. */
 void lsm_unload_later(struct lsm_bpf *skel);
 

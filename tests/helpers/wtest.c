@@ -16,6 +16,7 @@
  *   wtest as UID GID CMD...         setgid/setuid, then exec CMD
  *   wtest fifo PRIO CMD...          SCHED_FIFO at PRIO, then exec CMD
  *   wtest ids                       prints "pid=N tid=N ppid=N"
+ *   wtest nvme-read PATH            block 0's first bytes by NVMe passthrough
  *   wtest do ACTION ARGS...         one system call, see do_action(); prints
  *                                   "ok" or the errno's name (EACCES, EXDEV...)
  *
@@ -26,6 +27,7 @@
 #include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/netlink.h>
+#include <linux/nvme_ioctl.h>
 #include <linux/reboot.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
@@ -986,6 +988,20 @@ int main(int argc, char **argv)
 
 		printf("%s\n", errname(e));
 		return e == 0 ? 0 : (e == EACCES || e == EPERM) ? 1 : 2;
+	}
+	if (argc == 3 && !strcmp(argv[1], "nvme-read")) {
+		/* An NVMe read of block 0 by passthrough ioctl on PATH (a generic char node): its bytes. */
+		static char block[4096];
+		struct nvme_passthru_cmd cmd = { .opcode = 0x02, .nsid = 1, .data_len = 512,
+						 .addr = (__u64)(unsigned long)block };
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || ioctl(fd, NVME_IOCTL_IO_CMD, &cmd) < 0) {
+			printf("%s\n", errname(errno));
+			return 1;
+		}
+		printf("%.22s\n", block);
+		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "ids")) {
 		printf("pid=%d tid=%ld ppid=%d\n", getpid(), (long)syscall(SYS_gettid), getppid());

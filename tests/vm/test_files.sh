@@ -125,15 +125,22 @@ expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do ti
 # a marker; only the cloud kernels have the driver built in, and the guest
 # loads no modules: elsewhere the agent opens a block node made here, which
 # Warden refuses before any driver is asked).
+# The same disk is reachable through character devices that pass storage
+# commands (the namespace's generic node, by NVMe passthrough ioctl).
 if [ -b /dev/nvme0n1 ]; then
 	RAWDISK=/dev/nvme0n1
 	expect "protect: without Warden, a raw disk's bytes can be read" WARDEN-RAW-DISK-MARKER "$(head -c 22 $RAWDISK)"
+	RAWCHAR=/dev/ng0n1
+	expect "protect: without Warden, the same bytes come by NVMe passthrough on its char node" \
+		WARDEN-RAW-DISK-MARKER "$($WT nvme-read $RAWCHAR)"
 else
 	RAWDISK=/dev/wd-blk	# devtmpfs: the scratch tmpfs is nodev (EACCES before any LSM)
 	mknod $RAWDISK b 259 0
+	RAWCHAR=/dev/wd-sg	# SCSI generic's major (21): refused before any driver is asked
+	mknod $RAWCHAR c 21 0
 	echo "# no built-in block driver on $(uname -r): the raw read is shown on the cloud kernels"
 fi
-export RAWDISK
+export RAWDISK RAWCHAR
 expect "protect: without Warden, /dev/mem can be read, a device node made" "ok|ok" \
 	"$($WT do read /dev/mem)|$($WT do mknod-dev $F/rw/nvme b 259 0)"
 rm -f $F/rw/nvme
@@ -167,7 +174,7 @@ bpf=EPERM mount=EPERM umount=EPERM chroot=EPERM unshare_then_mount=EPERM finit_m
 tiocsti=EPERM tiocsti_int80=EPERM sigio_setown_outsider=EPERM sigio_setown_pgrp=EPERM
 sigio_setown_ex_outsider=EPERM sigio_fiosetown_outsider=EPERM sigio_self=ok leave_cgroup=EPERM
 mount_setattr=EPERM fspick=EPERM open_tree_clone=EPERM fsopen=EPERM
-raw_disk=EPERM dev_mem=EPERM mknod_blk=EPERM mknod_chr=EPERM mknod_fifo=ok
+raw_disk=EPERM raw_char=EPERM dev_mem=EPERM mknod_blk=EPERM mknod_chr=EPERM mknod_fifo=ok
 shm_outsider=EACCES msg_outsider=EACCES sysv_remove_outsider=EACCES shm_rmid_outsider=EPERM shm_own=ok userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM
@@ -182,7 +189,7 @@ expect "protect: an rlimit denial names the process and the resource (RLIMIT_CPU
 expect "protect: the bind mount is still there" yes "$(grep -q " $F/alias " /proc/mounts && echo yes)"
 expect "protect: the mount mount_setattr was refused on is still read-write" rw "$(mount_opts $F/msa2)"
 umount $F/msa1 $F/msa2
-rm -f /dev/wd-blk
+rm -f /dev/wd-blk /dev/wd-sg
 expect "protect: a signal denial is a tamper event" "tamper|signal|$OUTSIDER|15|deny|protection" \
 	"$(grep '"action":"signal"' $EV | grep '"signal":15' | head -1 | $JF event action target_pid signal decision rule)"
 expect "protect: an F_SETOWN denial names the pid asked for, and SIGIO" "tamper|signal|$OUTSIDER|29|deny|protection" \

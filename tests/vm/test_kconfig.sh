@@ -13,13 +13,16 @@ for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/ksm/run /sys
 done
 TARGETS="/proc/sys/kernel/ftrace_enabled /proc/sys/kernel/core_pattern /proc/sys/kernel/modprobe"
 TARGETS="$TARGETS $SYSFS /sys/kernel/tracing/tracing_on /sys/kernel/security/apparmor/.load"
+# procfs files that are neither sysctls nor a process's own: sysrq-trigger
+# crashes, reboots or kills every process (warden too) at one byte.
+TARGETS="$TARGETS /proc/sysrq-trigger"
 expect_match "kconfig: a sysfs attribute to try exists" '^/sys/' "$SYSFS"
 for f in $TARGETS; do
 	expect "kconfig: without Warden, $f opens for writing" ok "$($WT do write $f)"
 done
-# The same, as an agent. /proc/self/oom_score_adj first and twice: a procfs
-# file that is no sysctl stays writable, and its directory entries (filled
-# at a second serve) must not serve a sysctl's write later.
+# The same, as an agent. /proc/self/oom_score_adj first and twice: a
+# process's own procfs file stays writable, and its directory entries
+# (filled at a second serve) must not serve a sysctl's write later.
 cat >$S/agent.sh <<J
 echo "oom1=\$($WT do write /proc/self/oom_score_adj)"
 echo "oom2=\$($WT do write /proc/self/oom_score_adj)"
