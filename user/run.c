@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -48,6 +50,7 @@
 
 struct run {
 	const char *policy_file;
+	int lock_fd;		/* RUN_LOCKS/run-<instance>.lock, flocked while this warden lives; -1 = none */
 	struct agent_output output;	/* --events, --sink, --format, --ringbuf-size */
 	bool audit;
 	bool allow_partial;	/* run even if the kernel enforces only part of the policy */
@@ -534,8 +537,40 @@ static int instance_cgroup(const char *root, const char *inst, char *out, size_t
 /*
  * Runs whose warden died (killed, crashed) left their links pinned, so that
  * their agents stayed confined. Once such an agent's cgroup is empty, the
- * pins and the cgroup go.
+ * pins and the cgroup go. A live warden holds a lock on its instance from
+ * before it pins until it exits: a run starting beside it must not take its
+ * pins and cgroup for a finished run's in the moment before its agent is in.
  */
+#define RUN_LOCKS "/run/warden"
+
+static int lock_instance(struct run *r)
+{
+	char path[PATH_MAX];
+
+	mkdir(RUN_LOCKS, 0700);
+	snprintf(path, sizeof(path), "%s/run-%s.lock", RUN_LOCKS, r->instance);
+	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
+		int err = errno;
+
+		pr_warn("run: cannot lock %s (%s): a run starting beside this one could take its pins for a finished run's\n",
+			path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static void unlock_instance(struct run *r)
+{
+	char path[PATH_MAX];
+
+	if (r->lock_fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/run-%s.lock", RUN_LOCKS, r->instance);
+	unlink(path);
+	close(r->lock_fd);
+	r->lock_fd = -1;
+}
 static void clean_stale_runs(void)
 {
 	char root[PATH_MAX], cg[PATH_MAX * 2], dir[PATH_MAX * 2];
@@ -548,11 +583,27 @@ static void clean_stale_runs(void)
 		return;
 	}
 	while ((e = readdir(d))) {
+		int lock;
+
 		if (strncmp(e->d_name, "run-", 4))
 			continue;
+		/* Its warden lives (and may not have moved its agent in yet). */
+		snprintf(dir, sizeof(dir), "%s/%s.lock", RUN_LOCKS, e->d_name);
+		lock = open(dir, O_RDWR | O_CLOEXEC);
+		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB)) {
+			close(lock);
+			continue;
+		}
 		if (instance_cgroup(root, e->d_name + 4, cg, sizeof(cg)) == 0 &&
-		    cgroup_populated(cg) > 0)
+		    cgroup_populated(cg) > 0) {
+			if (lock >= 0)
+				close(lock);
 			continue;	/* its agent still runs: keep enforcing */
+		}
+		if (lock >= 0) {
+			unlink(dir);
+			close(lock);
+		}
 		snprintf(dir, sizeof(dir), "%s/%s", WARDEN_BPFFS, e->d_name);
 		if (!remove_pin_dir(dir))
 			pr_debug("removed the pins of a finished run: %s\n", dir);
@@ -933,6 +984,9 @@ static int prepare(struct run *r)
 	ret = open_events(r);
 	if (ret)
 		return ret;
+	ret = lock_instance(r);
+	if (ret)
+		return ret;
 	snprintf(name, sizeof(name), "%s.%s", r->policy.name, r->instance);
 	ret = cgroup_create(name, r->cgroup, sizeof(r->cgroup));
 	if (ret) {
@@ -953,7 +1007,7 @@ static int prepare(struct run *r)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run r = {0};
+	struct run r = { .lock_fd = -1 };
 	sigset_t mask, oldmask;
 	int pidfd = -1, sfd, status, ret;
 	pid_t pid;
@@ -994,6 +1048,8 @@ int cmd_run(int argc, char **argv)
 			r.cgroup, strerror(-ret), r.pins);
 	else if (r.pins[0])
 		unpin_programs(&r);
+	if (!ret)
+		unlock_instance(&r);	/* else a later run sweeps pins, cgroup and lock file */
 	drain(&r);
 	close(sfd);
 out:
