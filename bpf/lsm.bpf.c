@@ -48,6 +48,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_FS_MAGIC 0xcafe4a11
 /* The kernel's configuration, as files (include/uapi/linux/magic.h). */
 #define PROC_SUPER_MAGIC 0x9fa0
+#define MQUEUE_MAGIC 0x19800202
 #define SYSFS_MAGIC 0x62656572
 #define DEBUGFS_MAGIC 0x64626720
 #define TRACEFS_MAGIC 0x74726163
@@ -997,8 +998,9 @@ static __always_inline int outside_instance(struct task_struct *target, __u32 wh
  * for every process, or makes it start a program outside the agent
  * (kernel.core_pattern, kernel.modprobe, binfmt_misc's register,
  * uevent_helper), or switches tracing and with it BPF trampolines off
- * (kernel.ftrace_enabled, tracefs). In procfs only the sysctl files are:
- * an agent may still write its own /proc/self/oom_score_adj and the like.
+ * (kernel.ftrace_enabled, tracefs). In procfs the sysctls and the kernel's
+ * own files are; a process's files are the agent's to write when the
+ * process is in its instance (proc_file_outsider()).
  */
 /*
  * Files that are protections by identity (enum wd_tamper: WD_TAMPER_EVENTS,
@@ -1056,7 +1058,11 @@ static __always_inline __u32 protected_fs(struct dentry *d)
 		if (!inode)
 			return 0;
 		pi = (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
-		return BPF_CORE_READ(pi, sysctl) || !BPF_CORE_READ(pi, pid) ? WD_TAMPER_KCONFIG : 0;
+		if (BPF_CORE_READ(pi, sysctl) || !BPF_CORE_READ(pi, pid))
+			return WD_TAMPER_KCONFIG;
+		/* A process's: an outsider's is refused by proc_file_outsider();
+		 * nothing under /proc keeps a write in the directory cache. */
+		return WD_TAMPER_PROC_FILE;
 	}
 	return 0;
 }
@@ -1066,7 +1072,7 @@ static __always_inline bool special_fs(struct dentry *d, __u32 right, __u32 *wha
 	if (right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
 		return false;
 	*what = protected_fs(d);
-	return *what != 0;
+	return *what != 0 && *what != WD_TAMPER_PROC_FILE;
 }
 
 /* Rights a node's verdicts allow (precomputed: no branches for the verifier), plus MASK_NODE. */
@@ -1299,6 +1305,48 @@ static __always_inline __u64 scalar(const void *p)
 }
 
 /*
+ * /proc/PID files of an outsider: writes to oom_score_adj (the OOM killer
+ * then picks warden, or spares a runaway), coredump_filter, clear_refs,
+ * autogroup and the rest need no ptrace check, only the file's mode. The
+ * kernel asks task_to_inode each time it makes or revalidates such an
+ * inode (every path lookup through one), with the task: the inode keeps
+ * the agent of that task (agent id + 1; none: not an agent's). Only agents'
+ * inodes get an entry; an outsider's that had one is cleared.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} proc_owner SEC(".maps");
+
+/*
+ * A write to a /proc/PID file (or its attributes) of a process outside the
+ * current agent's instance: 0, or what wd_tamper() says. Sysctls and the
+ * kernel's own procfs files are protected_fs()'s. @dentry: a BTF pointer.
+ */
+static __noinline int proc_file_outsider(struct dentry *dentry)
+{
+	struct inode *inode = dentry->d_inode;
+	struct proc_inode *pi;
+	struct wd_task *t;
+	__u32 *owner;
+
+	if (!inode || inode->i_sb->s_magic != PROC_SUPER_MAGIC)
+		return 0;
+	pi = (void *)(scalar(inode) - bpf_core_field_offset(struct proc_inode, vfs_inode));
+	if (BPF_CORE_READ(pi, sysctl) || !BPF_CORE_READ(pi, pid))
+		return 0;
+	t = current_mark();
+	if (!t)
+		return 0;
+	owner = bpf_inode_storage_get(&proc_owner, inode, 0, 0);
+	if (owner && *owner == t->agent + 1)
+		return 0;
+	return wd_tamper(t->agent, WD_TAMPER_PROC_FILE, BPF_CORE_READ(pi, pid, numbers[0].nr), 0);
+}
+
+/*
  * A write, create or delete of one of Warden's own files (the events file
  * an agent's events go to: an agent under a default-allow policy could
  * truncate it, or append events of its own making), whatever the policy.
@@ -1308,9 +1356,13 @@ static __always_inline int protected_file(struct dentry *dentry, __u32 how)
 {
 	__u32 right = how & 0xff, kind;
 	struct wd_task *t;
+	int ret;
 
 	if ((how & JUDGE_QUIET) || right == WD_RIGHT_READ || right == WD_RIGHT_EXEC)
 		return 0;
+	ret = proc_file_outsider(dentry);
+	if (ret)
+		return ret;
 	kind = protected_inode(dentry->d_inode);
 	if (!kind) {
 		/* A name made, removed or replaced in a protected directory. */
@@ -2066,11 +2118,20 @@ static __always_inline int open_rights_dev(struct file *file)
 	return open_rights(file);
 }
 
+static __noinline int mq_use(__u64 dentry);
+
 SEC("lsm/file_open")
 int BPF_PROG(wd_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
+	/* mq_open(): an outsider's queue (see mq_owners); then, through a
+	 * mounted /dev/mqueue, the file rules. */
+	if (file->f_inode && file->f_inode->i_sb->s_magic == MQUEUE_MAGIC) {
+		ret = mq_use((__u64)file->f_path.dentry);
+		if (ret)
+			return lsm_verdict(ret);
+	}
 	return lsm_verdict(open_rights_dev(file));
 }
 
@@ -2243,6 +2304,30 @@ int BPF_PROG(wd_inode_setxattr, struct user_namespace *mnt_userns, struct dentry
 SEC("lsm/inode_removexattr")
 int BPF_PROG(wd_inode_removexattr, struct user_namespace *mnt_userns, struct dentry *dentry,
 	     const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
+}
+
+/*
+ * POSIX ACLs: since 6.2, setfacl (a setxattr of system.posix_acl_access or
+ * _default) and its removal come here instead of inode_setxattr. An ACL
+ * changes who may write, and with it the group mode bits: a write.
+ * Loaded where the kernel has the hooks (kfeatures: set_acl).
+ */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(wd_inode_set_acl, struct mnt_idmap *idmap, struct dentry *dentry,
+	     const char *acl_name, struct posix_acl *kacl, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(wd_inode_remove_acl, struct mnt_idmap *idmap, struct dentry *dentry,
+	     const char *acl_name, int ret)
 {
 	if (ret)
 		return ret;
@@ -2476,8 +2561,7 @@ static __always_inline bool mount_api_call(void)
 #define CAP_OPT_NOAUDIT 0x2
 #define CAP_SYS_MODULE 16
 
-static __always_inline int capability_removed(const struct user_namespace *ns, int cap,
-					      unsigned int opts)
+static __always_inline int capability_removed(int ns_level, int cap, unsigned int opts)
 {
 	struct wd_task *t;
 	struct wd_agent *agent;
@@ -2485,7 +2569,7 @@ static __always_inline int capability_removed(const struct user_namespace *ns, i
 	if (cap < 0 || cap > 63 || !(WD_CAPS_REMOVED & (1ull << cap)))
 		return 0;
 	t = current_mark();
-	if (!t || BPF_CORE_READ(ns, level) != 0)
+	if (!t || ns_level != 0)
 		return 0;
 	agent = bpf_map_lookup_elem(&agents, &t->agent);
 	if (agent && (agent->caps_granted & WD_CAPS_GRANTABLE & (1ull << cap)))
@@ -2503,7 +2587,25 @@ int BPF_PROG(wd_capable, const struct cred *cred, struct user_namespace *ns, int
 		return ret;
 	if (cap == CAP_SYS_ADMIN)
 		return mount_api_call() ? lsm_verdict(deny_agents(WD_TAMPER_MOUNT)) : 0;
-	return lsm_verdict(capability_removed(ns, cap, opts));
+	return lsm_verdict(capability_removed(BPF_CORE_READ(ns, level), cap, opts));
+}
+
+/*
+ * A mapping below vm.mmap_min_addr (page 0: a kernel NULL dereference
+ * then reads what the agent put there). The capability module checks
+ * CAP_SYS_RAWIO here with cap_capable() itself, not through the capable
+ * hook, so the removal is applied here too. The sysctl's value at load
+ * (an agent cannot change it: kernel_config).
+ */
+#define CAP_SYS_RAWIO 17
+const volatile __u64 mmap_min_addr = 0;
+
+SEC("lsm/mmap_addr")
+int BPF_PROG(wd_mmap_addr, unsigned long addr, int ret)
+{
+	if (ret || addr >= mmap_min_addr)
+		return ret;
+	return lsm_verdict(capability_removed(0, CAP_SYS_RAWIO, 0));
 }
 
 SEC("lsm/sb_mount")
@@ -2568,6 +2670,53 @@ int BPF_PROG(wd_task_setrlimit, struct task_struct *p, unsigned int resource,
 	if (ret)
 		return ret;
 	return lsm_verdict(outside_instance(p, WD_TAMPER_RLIMIT, resource));
+}
+
+/*
+ * An outsider's scheduling: its nice value (setpriority(2), PRIO_PGRP and
+ * PRIO_USER too: each process of the group or user is asked about), its
+ * I/O priority, its policy, priority or CPUs. A root agent could starve
+ * warden's user space (events are then lost, and counted) or any service
+ * on the host. The agent's own processes are its own to change.
+ */
+SEC("lsm/task_setnice")
+int BPF_PROG(wd_task_setnice, struct task_struct *p, int nice, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(outside_instance(p, WD_TAMPER_SCHED, WD_SCHED_NICE));
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(wd_task_setioprio, struct task_struct *p, int ioprio, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(outside_instance(p, WD_TAMPER_SCHED, WD_SCHED_IOPRIO));
+}
+
+SEC("lsm/task_setscheduler")
+int BPF_PROG(wd_task_setscheduler, struct task_struct *p, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(outside_instance(p, WD_TAMPER_SCHED, WD_SCHED_SCHEDULER));
+}
+
+/* /proc/PID files of an outsider: see proc_file_outsider(). */
+SEC("lsm/task_to_inode")
+int BPF_PROG(wd_task_to_inode, struct task_struct *p, struct inode *inode)
+{
+	struct wd_task *o = task_mark(p);
+	__u32 *owner;
+
+	if (o)
+		owner = bpf_inode_storage_get(&proc_owner, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	else
+		owner = bpf_inode_storage_get(&proc_owner, inode, 0, 0);
+	if (owner)
+		*owner = o ? o->agent + 1 : 0;
+	return 0;
 }
 
 /* ---- System V IPC ------------------------------------------------------ */
@@ -2687,6 +2836,74 @@ SEC("lsm/sem_semctl")
 int BPF_PROG(wd_sem_semctl, struct kern_ipc_perm *perm, int cmd, int ret)
 {
 	return ret ? ret : lsm_verdict(ipc_use(perm));
+}
+
+/* ---- POSIX message queues ---------------------------------------------- */
+
+/*
+ * mq_open() reaches a queue by name through the IPC namespace's internal
+ * mount, which no file rule judges (and /dev/mqueue, where mounted, shows
+ * the same queues): an agent could read or fill an outsider's queue, or
+ * mq_unlink() it. As for System V objects, each queue an agent makes is
+ * recorded with its agent, by its dentry (it lives as long as the queue:
+ * made at inode_create, gone at inode_unlink, the only ways in and out);
+ * an agent opens and removes only those. Any create on the file system
+ * passes inode_create first, so an address reused is written over.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);	/* struct dentry * */
+	__type(value, __u32);	/* agent id */
+} mq_owners SEC(".maps");
+
+static __always_inline bool on_mqueue(struct inode *inode)
+{
+	return inode && inode->i_sb->s_magic == MQUEUE_MAGIC;
+}
+
+/* May the current task use or remove the queue at @dentry? */
+static __noinline int mq_use(__u64 dentry)
+{
+	struct wd_task *t = current_mark();
+	__u32 *owner;
+
+	if (!t)
+		return 0;
+	owner = bpf_map_lookup_elem(&mq_owners, &dentry);
+	if (owner && *owner == t->agent)
+		return 0;
+	return wd_tamper(t->agent, WD_TAMPER_IPC, 0, 0);
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(wd_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	__u64 key = (__u64)dentry;
+	struct wd_task *t;
+
+	if (ret || !on_mqueue(dir))
+		return ret;
+	t = current_mark();
+	if (!t) {
+		bpf_map_delete_elem(&mq_owners, &key);
+		return 0;
+	}
+	/* A full map refuses the queue: it could not be the agent's later. */
+	return bpf_map_update_elem(&mq_owners, &key, &t->agent, BPF_ANY) ? -ENOMEM : 0;
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(wd_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	__u64 key = (__u64)dentry;
+
+	if (ret || !on_mqueue(dir))
+		return ret;
+	ret = lsm_verdict(mq_use(key));
+	if (!ret)
+		bpf_map_delete_elem(&mq_owners, &key);
+	return ret;
 }
 
 /* ptrace, /proc/PID/mem and other /proc files, process_vm_*, pidfd_getfd */

@@ -185,10 +185,19 @@ enum wd_tamper {
 	WD_TAMPER_EVENTS = 10,	/* writing, truncating or deleting Warden's own events file */
 	WD_TAMPER_WARDEN = 11,	/* changing Warden's binary, a policy file, the daemon's policy directory */
 	WD_TAMPER_DEVICE = 12,	/* a block device or /dev/mem, /dev/kmem, /dev/port opened; a device node made */
-	WD_TAMPER_IPC = 13,	/* a System V IPC object (shm, msg, sem) made outside the instance */
+	WD_TAMPER_IPC = 13,	/* a System V IPC object (shm, msg, sem) or POSIX message queue made outside the instance */
 	WD_TAMPER_CAPABILITY = 14,	/* a capability of WD_CAPS_REMOVED used over the host */
 	WD_TAMPER_RLIMIT = 15,	/* resource limits of a process outside the instance set */
-	WD_TAMPER_COUNT = 16,
+	WD_TAMPER_SCHED = 16,	/* nice, I/O priority, scheduling policy or CPUs of an outsider; aux: enum wd_sched */
+	WD_TAMPER_PROC_FILE = 17,	/* a write to an outsider's /proc/PID file (oom_score_adj, ...) */
+	WD_TAMPER_COUNT = 18,
+};
+
+/* Which scheduling change of an outsider a WD_TAMPER_SCHED event refused (its aux). */
+enum wd_sched {
+	WD_SCHED_NICE = 0,	/* setpriority(2) */
+	WD_SCHED_IOPRIO = 1,	/* ioprio_set(2) */
+	WD_SCHED_SCHEDULER = 2,	/* sched_setscheduler/setattr/setparam/setaffinity(2) */
 };
 
 #define WD_RULE_FILELESS 0xfffffffeu	/* decided by file.fileless_exec */

@@ -176,7 +176,23 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_IPC] = "ipc",
 	[WD_TAMPER_CAPABILITY] = "capability",
 	[WD_TAMPER_RLIMIT] = "rlimit",
+	[WD_TAMPER_SCHED] = "sched",
+	[WD_TAMPER_PROC_FILE] = "proc_file",
 };
+
+/* What a "sched" event refused, by enum wd_sched. */
+static const char *sched_change(uint32_t aux)
+{
+	switch (aux) {
+	case WD_SCHED_NICE:
+		return "nice";
+	case WD_SCHED_IOPRIO:
+		return "ioprio";
+	case WD_SCHED_SCHEDULER:
+		return "scheduler";
+	}
+	return "unknown";
+}
 
 static bool event_valid(const struct wd_event *ev, size_t size)
 {
@@ -374,6 +390,11 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 		} else if (ev->right == WD_TAMPER_RLIMIT) {
 			put_u32(sb, "target_pid", ev->target);
 			put_u32(sb, "resource", ev->aux);
+		} else if (ev->right == WD_TAMPER_SCHED) {
+			put_u32(sb, "target_pid", ev->target);
+			put_str(sb, "change", sched_change(ev->aux));
+		} else if (ev->right == WD_TAMPER_PROC_FILE) {
+			put_u32(sb, "target_pid", ev->target);
 		} else if (ev->right == WD_TAMPER_TTY) {
 			put_u32(sb, "ioctl", ev->aux);
 		} else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux)) {

@@ -92,6 +92,7 @@ int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
 	f->setattr_args = hook_arity(btf, "inode_setattr");
 	f->perf_open_args = hook_arity(btf, "perf_event_open");
 	f->ioctl_compat = hook_arity(btf, "file_ioctl_compat") == 3;
+	f->set_acl = hook_arity(btf, "inode_set_acl") == 4 && hook_arity(btf, "inode_remove_acl") == 3;
 	f->rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	/* Documented: /sys/kernel/realtime exists (and reads 1) on a PREEMPT_RT kernel. */
 	f->preemptible = preempt_reason(access("/sys/kernel/realtime", F_OK) == 0);
@@ -132,6 +133,8 @@ void kfeatures_describe(const struct kfeatures *f, struct sbuf *out, bool json)
 		{ "setattr", setattr_mechanism(f->setattr_args) },
 		{ "ioctl", f->ioctl_compat ? "file_ioctl, and file_ioctl_compat for 32-bit callers"
 					   : "file_ioctl (32-bit callers pass it too)" },
+		{ "acl", f->set_acl ? "inode_set_acl and inode_remove_acl (setfacl no longer passes inode_setxattr)"
+				    : "inode_setxattr (an ACL is an extended attribute)" },
 		{ "path_walk", f->rdonly_cast ? "direct loads through bpf_rdonly_cast (untrusted BTF pointers)"
 					      : "bpf_probe_read_kernel of each dentry, inode and mount" },
 		{ "preemption", preemption },

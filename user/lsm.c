@@ -315,6 +315,24 @@ void lsm_raw_char_majors(volatile uint32_t *majors, size_t max)
 	fclose(f);
 }
 
+/*
+ * vm.mmap_min_addr: agents map nothing below it (wd_mmap_addr). Unreadable:
+ * the kernel's default on x86 (CONFIG_DEFAULT_MMAP_MIN_ADDR), which is the
+ * safe side; an agent cannot change the sysctl later (kernel_config).
+ */
+static uint64_t lsm_mmap_min_addr(void)
+{
+	unsigned long long v = 65536;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v;
+}
+
 static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 {
 	struct kfeatures kf;
@@ -327,6 +345,9 @@ static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 	skel->rodata->preemptible = kf.preemptible != NULL;
 	/* Where the hook exists it is the only one 32-bit ioctls pass. */
 	bpf_program__set_autoload(skel->progs.wd_file_ioctl_compat, kf.ioctl_compat);
+	bpf_program__set_autoload(skel->progs.wd_inode_set_acl, kf.set_acl);
+	bpf_program__set_autoload(skel->progs.wd_inode_remove_acl, kf.set_acl);
+	skel->rodata->mmap_min_addr = lsm_mmap_min_addr();
 	kf.rdonly_cast = walk_direct_wanted(&kf);
 	skel->rodata->walk_direct = kf.rdonly_cast;
 	lsm_raw_char_majors(skel->rodata->raw_char_majors,

@@ -45,6 +45,7 @@
 #include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <mqueue.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/mount.h>
@@ -662,6 +663,82 @@ static int do_action(int argc, char **argv)
 		struct rlimit hour = { 3600, 3600 };
 
 		RET(prlimit(atoi(argv[1]), RLIMIT_CPU, &hour, NULL));
+	}
+	if (!strcmp(a, "nice") && argc == 2)	/* PID: its nice value set to 5 */
+		RET(setpriority(PRIO_PROCESS, atoi(argv[1]), 5));
+	if (!strcmp(a, "ioprio") && argc == 2)	/* PID: best effort, level 7 */
+		RET(syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, atoi(argv[1]),
+			    2 << 13 /* IOPRIO_CLASS_BE */ | 7) < 0);
+	if (!strcmp(a, "sched") && argc == 2) {	/* PID: its CPUs set to CPU 0 only */
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		RET(sched_setaffinity(atoi(argv[1]), sizeof(set), &set));
+	}
+	if (!strcmp(a, "write-str") && argc == 3) {	/* PATH TEXT: written at once */
+		ssize_t n;
+
+		fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		n = write(fd, argv[2], strlen(argv[2]));
+		e = n < 0 ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "mmap-zero") && argc == 1) {	/* a page mapped at address 0 */
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+		if (p == MAP_FAILED)
+			return errno;
+		munmap(p, 4096);
+		return 0;
+	}
+	if (!strcmp(a, "setacl") && argc == 2) {
+		/* PATH: a POSIX access ACL (the xattr form setfacl sends) giving the group rwx */
+		const uint32_t acl[] = { 2,				/* POSIX_ACL_XATTR_VERSION */
+					 0x1 | 6u << 16, ~0u,		/* ACL_USER_OBJ rw- */
+					 0x4 | 7u << 16, ~0u,		/* ACL_GROUP_OBJ rwx */
+					 0x20 | 4u << 16, ~0u };	/* ACL_OTHER r-- */
+		RET(setxattr(argv[1], "system.posix_acl_access", acl, sizeof(acl), 0));
+	}
+	if (!strcmp(a, "removeacl") && argc == 2)
+		RET(removexattr(argv[1], "system.posix_acl_access"));
+	if (!strcmp(a, "mq-make") && argc == 2) {	/* NAME: a queue anyone may use */
+		mqd_t q = mq_open(argv[1], O_CREAT | O_RDWR, 0666, NULL);
+
+		if (q == (mqd_t)-1)
+			return errno;
+		mq_close(q);
+		return 0;
+	}
+	if (!strcmp(a, "mq-send") && argc == 2) {	/* NAME: one message sent to it */
+		mqd_t q = mq_open(argv[1], O_WRONLY);
+
+		if (q == (mqd_t)-1)
+			return errno;
+		e = mq_send(q, "hi", 2, 0) ? errno : 0;
+		mq_close(q);
+		return e;
+	}
+	if (!strcmp(a, "mq-unlink") && argc == 2)
+		RET(mq_unlink(argv[1]));
+	if (!strcmp(a, "mq-own") && argc == 1) {	/* the agent's own queue: made, used, removed */
+		mqd_t q = mq_open("/wd-own", O_CREAT | O_EXCL | O_RDWR, 0600, NULL);
+
+		if (q == (mqd_t)-1)
+			return errno;
+		mq_close(q);
+		q = mq_open("/wd-own", O_WRONLY);
+		if (q == (mqd_t)-1)
+			return errno;
+		e = mq_send(q, "hi", 2, 0) ? errno : 0;
+		mq_close(q);
+		if (!e && mq_unlink("/wd-own"))
+			e = errno;
+		return e;
 	}
 	if (!strcmp(a, "cap") && argc == 2)	/* CAP (without CAP_): one use of it */
 		return use_capability(argv[1]);

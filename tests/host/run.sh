@@ -10,7 +10,7 @@ S=$(mktemp -d)
 trap 'rm -rf "$S"' EXIT
 
 doctor_json=$($W doctor --json 2>/dev/null)
-expect_match "doctor --json is one JSON object with checks" '^\{"checks":\[.*\],"enforce":\{[^}]*\},"mechanisms":\{"renames":"[^"]+","mounts":"[^"]+","setattr":"[^"]+","ioctl":"[^"]+","path_walk":"[^"]+","preemption":"[^"]+"\},"ok":(true|false)\}$' "$doctor_json"
+expect_match "doctor --json is one JSON object with checks" '^\{"checks":\[.*\],"enforce":\{[^}]*\},"mechanisms":\{"renames":"[^"]+","mounts":"[^"]+","setattr":"[^"]+","ioctl":"[^"]+","acl":"[^"]+","path_walk":"[^"]+","preemption":"[^"]+"\},"ok":(true|false)\}$' "$doctor_json"
 expect_match "doctor --json says the network rules are enforceable here (cgroup programs load)" '"network":true' "$doctor_json"
 if echo "$doctor_json" | grep -q '"name":"bpf_lsm","ok":false'; then
 	echo "# this kernel cannot enforce BPF LSM: run must refuse"

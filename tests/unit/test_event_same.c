@@ -177,6 +177,8 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_IPC] = "ipc",
 	[WD_TAMPER_CAPABILITY] = "capability",
 	[WD_TAMPER_RLIMIT] = "rlimit",
+	[WD_TAMPER_SCHED] = "sched",
+	[WD_TAMPER_PROC_FILE] = "proc_file",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)
@@ -349,6 +351,12 @@ static int ref_event_format(struct sbuf *sb, const void *rec, size_t size, const
 			sb_printf(sb, ",\"target_pid\":%u,\"mode\":%u", ev->target, ev->aux);
 		else if (ev->right == WD_TAMPER_RLIMIT)
 			sb_printf(sb, ",\"target_pid\":%u,\"resource\":%u", ev->target, ev->aux);
+		else if (ev->right == WD_TAMPER_SCHED)
+			sb_printf(sb, ",\"target_pid\":%u,\"change\":\"%s\"", ev->target,
+				  ev->aux == WD_SCHED_NICE ? "nice" : ev->aux == WD_SCHED_IOPRIO ? "ioprio"
+					: ev->aux == WD_SCHED_SCHEDULER ? "scheduler" : "unknown");
+		else if (ev->right == WD_TAMPER_PROC_FILE)
+			sb_printf(sb, ",\"target_pid\":%u", ev->target);
 		else if (ev->right == WD_TAMPER_TTY)
 			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
 		else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux))

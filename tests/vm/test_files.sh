@@ -81,7 +81,8 @@ relative_dirfd_allowed=ok by_handle_denied=EACCES by_handle_allowed=ok
 uring_open_denied=EACCES uring_open_allowed=ok
 truncate_allowed=ok chmod_allowed=ok chown_allowed=ok setxattr_allowed=ok removexattr_allowed=ok
 removexattr_denied=EACCES mknod_allowed=ok symlink_allowed=ok link_allowed=ok rmdir_allowed=ok
-mprotect_exec_allowed=ok deleted_exec_denied=EACCES"
+mprotect_exec_allowed=ok deleted_exec_denied=EACCES
+setacl_denied=EACCES removeacl_denied=EACCES setacl_allowed=ok removeacl_allowed=ok"
 # An fd the invoker hands the agent is its business; reopening it by
 # /proc/self/fd is an open like any other.
 expect "files: reopening an inherited fd through /proc/self/fd is judged by the path" EACCES \
@@ -90,6 +91,10 @@ expect "files: nothing changed where it was denied" "data|data|yes|no|no" \
 	"$(cat $F/ro/f)|$(cat $F/nodel/f)|$([ -d $F/tree/protected ] && echo yes)|$([ -e $F/rw/leak ] && echo yes || echo no)|$([ -e $F/nocreate/new ] && echo yes || echo no)"
 expect "files: outside the agent the same actions work" "ok|ok" \
 	"$($WT do read $F/noread/f)|$($WT do write $F/ro/f)"
+# An ACL changes who may write (and the group mode bits): since 6.2 it
+# passes inode_set_acl, not inode_setxattr.
+expect "files: without Warden, an ACL set on a file gives its group write, and is removed" \
+	"ok|-rw-rwxr--|ok" "$($WT do setacl $F/ro/f)|$(ls -l $F/ro/f | cut -c1-10)|$($WT do removeacl $F/ro/f)"
 expect "files: an exec denial is an exec event" "exec|exec|$F/nox/prog|deny|file.rules[4]" \
 	"$(grep "\"path\":\"$F/nox/prog\"" $EV | grep '"event":"exec"' | head -1 | $JF event action path decision rule)"
 expect "files: a fileless exec denial names file.fileless_exec" "exec|file.fileless_exec|true" \
@@ -115,6 +120,16 @@ sleep 1000 &
 OUTSIDER=$!
 # Routes that are open without Warden (root here, as the agent is).
 expect "protect: without Warden, perf_event_open on another process works" ok "$($WT do perf-open $OUTSIDER)"
+sleep 1000 &
+victim=$!
+expect "protect: without Warden, another process's nice, I/O priority, CPUs and OOM score are set" \
+	"ok|ok|ok|ok|500" "$($WT do nice $victim)|$($WT do ioprio $victim)|$($WT do sched $victim)|$($WT do write-str /proc/$victim/oom_score_adj 500)|$(cat /proc/$victim/oom_score_adj)"
+kill $victim
+expect "protect: without Warden, root maps page 0 (below vm.mmap_min_addr, $(cat /proc/sys/vm/mmap_min_addr))" \
+	ok "$($WT do mmap-zero)"
+expect "protect: without Warden, another process's POSIX message queue is opened, sent to and removed" \
+	"ok|ok|ok" "$($WT do mq-make /wd-out)|$($WT do mq-send /wd-out)|$($WT do mq-unlink /wd-out)"
+$WT do mq-make /wd-out >/dev/null
 sleep 1000 &
 victim=$!
 expect "protect: without Warden, another process's CPU limit can be set (too low, the kernel kills it)" "ok|3600" \
@@ -178,7 +193,21 @@ raw_disk=EPERM raw_char=EPERM dev_mem=EPERM mknod_blk=EPERM mknod_chr=EPERM mkno
 shm_outsider=EACCES msg_outsider=EACCES sysv_remove_outsider=EACCES shm_rmid_outsider=EPERM shm_own=ok userns_then_mount=EPERM clone_into_cgroup=EPERM kill_own_child=ok ptrace_own_child=ok procmem_own_child=ok
 kill_outsider=EPERM kill_warden=EPERM ptrace_outsider=EPERM vmread_outsider=EPERM
 procmem_outsider=EACCES pidfd_getfd_outsider=EPERM perf_outsider=EPERM perf_own_child=EPERM
-rlimit_outsider=EPERM rlimit_warden=EPERM rlimit_own_child=ok"
+rlimit_outsider=EPERM rlimit_warden=EPERM rlimit_own_child=ok
+nice_outsider=EPERM ioprio_outsider=EPERM sched_outsider=EPERM oom_outsider=EPERM mmap_zero=EPERM
+mq_outsider_send=EPERM mq_outsider_unlink=EACCES mq_own=ok
+nice_warden=EPERM sched_warden=EPERM oom_warden=EPERM
+nice_own_child=ok ioprio_own_child=ok sched_own_child=ok oom_own_child=ok oom_self=ok"
+expect "protect: the outsider's nice value and OOM score are unchanged" "0|0" \
+	"$(cut -d' ' -f19 /proc/$OUTSIDER/stat)|$(cat /proc/$OUTSIDER/oom_score_adj)"
+# (glibc's mq_unlink() reports the kernel's EPERM as EACCES, as POSIX asks.)
+expect "protect: the outsider's POSIX message queue is still there" ok "$($WT do mq-unlink /wd-out)"
+expect "protect: a sched denial names the process and the change" "tamper|sched|$OUTSIDER|nice|deny|protection" \
+	"$(grep '"action":"sched"' $EV | grep '"change":"nice"' | head -1 | $JF event action target_pid change decision rule)"
+expect "protect: a write to an outsider's /proc file names the process" "tamper|proc_file|$OUTSIDER|deny" \
+	"$(grep '"action":"proc_file"' $EV | head -1 | $JF event action target_pid decision)"
+expect "protect: a page-0 mapping is refused as the capability it needs" "tamper|capability|CAP_SYS_RAWIO|deny" \
+	"$(grep '"capability":"CAP_SYS_RAWIO"' $EV | head -1 | $JF event action capability decision)"
 expect "protect: F_SETSIG on a file an outsider owns is refused" "EPERM|alive" \
 	"$($WT owned-pipe $OUTSIDER $W run --policy $P -- $WT do setsig-write 3 4 15 2>/dev/null)|$(dead $OUTSIDER || echo alive)"
 expect "protect: the outsider survived" alive "$(dead $OUTSIDER || echo alive)"
