@@ -2075,20 +2075,24 @@ static __always_inline int open_rights(struct file *file)
  * Raw storage and memory: a block device read or written goes around every
  * file rule of the file systems on it, and so do the character devices
  * that pass storage commands; /dev/mem, /dev/kmem and /dev/port
- * (char 1:1, 1:2, 1:4) reach the kernel's memory and I/O ports. No agent
+ * (char 1:1, 1:2, 1:4) reach the kernel's memory and I/O ports, and
+ * /dev/snapshot (10:231) makes and restores hibernation images of it. No agent
  * opens one, whatever its policy, nor makes a device node (one made at an
  * allowed path would carry any device there: wd_path_mknod).
  */
 #define MEM_MAJOR 1
+#define MISC_MAJOR 10
+#define SNAPSHOT_MINOR 231	/* /dev/snapshot: a hibernation image, all of memory */
 
 /*
  * Character devices that carry raw storage commands (SCSI generic, bsg,
  * NVMe controllers and namespaces' generic nodes, MTD): an ioctl or an
  * io_uring command reads and writes a disk's blocks around every file
- * rule. Their majors are dynamic: userspace reads them from /proc/devices
+ * rule. And RDMA's (InfiniBand verbs and MADs, RoCE): their traffic goes
+ * from user memory to the wire, past every socket hook and cgroup program. Their majors are dynamic: userspace reads them from /proc/devices
  * at load (lsm_raw_char_majors()); 0 ends the list.
  */
-#define WD_RAW_MAJORS_MAX 8
+#define WD_RAW_MAJORS_MAX 12
 const volatile __u32 raw_char_majors[WD_RAW_MAJORS_MAX] = {};
 
 static __always_inline bool raw_device(struct inode *inode)
@@ -2102,6 +2106,8 @@ static __always_inline bool raw_device(struct inode *inode)
 		return false;
 	if (major == MEM_MAJOR)
 		return minor == 1 || minor == 2 || minor == 4;
+	if (major == MISC_MAJOR)
+		return minor == SNAPSHOT_MINOR;
 #pragma unroll
 	for (int i = 0; i < WD_RAW_MAJORS_MAX; i++)
 		if (raw_char_majors[i] && raw_char_majors[i] == major)
@@ -2308,6 +2314,29 @@ int BPF_PROG(wd_inode_removexattr, struct user_namespace *mnt_userns, struct den
 	if (ret)
 		return ret;
 	return lsm_verdict(judge_dentry(dentry, WD_RIGHT_WRITE));
+}
+
+/*
+ * File system notifications: inotify_add_watch() and fanotify_mark() (not
+ * dnotify, which needs a directory already opened). A watch on an inode
+ * reports the names made, opened and removed under it: it needs read on
+ * its path, as listing does. A mark on a whole mount or file system
+ * reports every process's files there, beyond any rule; a permission event
+ * holds every open (or read, or exec) of the object, warden's and the
+ * host's, until the agent answers. Neither is an agent's (protection
+ * "notify"); both need CAP_SYS_ADMIN, which root keeps.
+ */
+#define FSNOTIFY_OBJ_TYPE_INODE 0
+#define FS_ALL_PERM_EVENTS 0x00070000ull	/* FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM */
+
+SEC("lsm/path_notify")
+int BPF_PROG(wd_path_notify, const struct path *path, __u64 mask, unsigned int obj_type, int ret)
+{
+	if (ret)
+		return ret;
+	if (obj_type != FSNOTIFY_OBJ_TYPE_INODE || (mask & FS_ALL_PERM_EVENTS))
+		return lsm_verdict(deny_agents(WD_TAMPER_NOTIFY));
+	return lsm_verdict(judge_path(path, WD_RIGHT_READ));
 }
 
 /*
@@ -2523,6 +2552,54 @@ int BPF_PROG(wd_kernel_load_data, enum kernel_load_data_id id, bool contents, in
 }
 
 /*
+ * The kernel log: clearing it (evidence of what the agent did, warden's
+ * messages) and the console's level and switch are the host's. Reading is
+ * left to dmesg_restrict.
+ */
+#define SYSLOG_ACTION_READ_CLEAR 4
+#define SYSLOG_ACTION_CONSOLE_LEVEL 8
+
+SEC("lsm/syslog")
+int BPF_PROG(wd_syslog, int type, int ret)
+{
+	if (ret || type < SYSLOG_ACTION_READ_CLEAR || type > SYSLOG_ACTION_CONSOLE_LEVEL)
+		return ret;
+	return lsm_verdict(deny_agents(WD_TAMPER_KCONFIG));
+}
+
+/*
+ * Disk quotas: the limits and grace times of every user on a file system,
+ * quotas switched on or off (CAP_SYS_ADMIN, which root keeps): the host's
+ * administration (kernel_config). Reading them, and syncing, are left
+ * alone. Q_QUOTAON passes here before quota_on.
+ */
+static __always_inline bool quota_reads(int cmd)
+{
+	switch (cmd) {
+	case 0x800001:	/* Q_SYNC */
+	case 0x800004:	/* Q_GETFMT */
+	case 0x800005:	/* Q_GETINFO */
+	case 0x800007:	/* Q_GETQUOTA */
+	case 0x800009:	/* Q_GETNEXTQUOTA */
+	case 0x5803:	/* Q_XGETQUOTA */
+	case 0x5805:	/* Q_XGETQSTAT */
+	case 0x5807:	/* Q_XQUOTASYNC */
+	case 0x5808:	/* Q_XGETQSTATV */
+	case 0x5809:	/* Q_XGETNEXTQUOTA */
+		return true;
+	}
+	return false;
+}
+
+SEC("lsm/quotactl")
+int BPF_PROG(wd_quotactl, int cmd, int type, int id, const struct super_block *sb, int ret)
+{
+	if (ret || quota_reads(cmd))
+		return ret;
+	return lsm_verdict(deny_agents(WD_TAMPER_KCONFIG));
+}
+
+/*
  * Mount changes that never pass sb_mount: mount_setattr (a mount's flags,
  * propagation, idmapping), and the new mount API's open_tree(OPEN_TREE_CLONE),
  * fsopen, fspick and fsmount (a new or reconfigured super block, a detached
@@ -2606,6 +2683,119 @@ int BPF_PROG(wd_mmap_addr, unsigned long addr, int ret)
 	if (ret || addr >= mmap_min_addr)
 		return ret;
 	return lsm_verdict(capability_removed(0, CAP_SYS_RAWIO, 0));
+}
+
+/*
+ * request_key(2) of a key that does not exist yet: the kernel constructs it
+ * by starting /sbin/request-key (keyutils) as root from a kernel thread,
+ * outside the instance and unmarked, with arguments the agent chose: a
+ * program started for it. The construction allocates the key first; an
+ * agent's key_alloc inside request_key(2) is refused (protection
+ * "upcall"). add_key and the keyrings a session makes are the agent's. The
+ * 32-bit table's number (287) is timerfd_gettime in the 64-bit one, which
+ * makes no key.
+ */
+#define NR_request_key 249
+#define NR_request_key_32 287
+
+static __always_inline bool in_request_key(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr;
+
+	if (!regs)
+		return false;
+	nr = BPF_CORE_READ(regs, orig_ax) & ~X32_SYSCALL_BIT;
+	return nr == NR_request_key || nr == NR_request_key_32;
+}
+
+/*
+ * Keys and keyrings are shared by uid, not by process: the user keyring
+ * (@u) is every process's of the uid, a login's session keyring is its
+ * children's, and a root agent can reach any uid's. An agent could read an
+ * outsider's Kerberos ticket or CIFS/NFS password, revoke or change its
+ * keys, or plant a key where an outsider will search. As for System V
+ * objects, each key an agent makes is recorded with its agent; on any
+ * other key an agent may view, search and link (what finding its own keys
+ * needs), not read, write (update, revoke, add to or remove from a
+ * keyring), set attributes or unlink. EPERM, not EACCES: keyctl_read()
+ * takes EACCES as "try the possessor's way" and would read anyway.
+ */
+#define KEY_NEED_READ 2
+#define KEY_NEED_WRITE 3
+#define KEY_NEED_SETATTR 6
+#define KEY_NEED_UNLINK 7
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);	/* struct key * */
+	__type(value, __u32);	/* agent id */
+} key_owners SEC(".maps");
+
+SEC("lsm/key_alloc")
+int BPF_PROG(wd_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
+{
+	__u64 k = (__u64)key;
+	struct wd_task *t;
+
+	if (ret)
+		return ret;
+	t = current_mark();
+	if (!t) {
+		bpf_map_delete_elem(&key_owners, &k);	/* a reused address */
+		return 0;
+	}
+	if (in_request_key())
+		return lsm_verdict(wd_tamper(t->agent, WD_TAMPER_UPCALL, 0, 0));
+	/* A full map refuses the key: it could not be the agent's later. */
+	return bpf_map_update_elem(&key_owners, &k, &t->agent, BPF_ANY) ? -ENOMEM : 0;
+}
+
+/*
+ * Where the kernel has the hook (not 6.12): a freed key's entry goes at
+ * once. Elsewhere it stays until the address is reused, which the
+ * allocation then overwrites (key_alloc), or the map fills (refused).
+ */
+SEC("lsm/key_free")
+int BPF_PROG(wd_key_free, struct key *key)
+{
+	__u64 k = (__u64)key;
+
+	bpf_map_delete_elem(&key_owners, &k);
+	return 0;
+}
+
+/*
+ * key_permission(key_ref_t key_ref, const struct cred *cred, enum
+ * key_need_perm need_perm): key_ref points to a structure the kernel never
+ * defines (a key pointer with a flag in its low bit), which the 6.1
+ * verifier will not let a program load from its context; it is read from
+ * the context's memory instead.
+ */
+SEC("lsm/key_permission")
+int wd_key_permission(unsigned long long *ctx)
+{
+	int need_perm = (int)ctx[2], ret = (int)ctx[3];
+	struct wd_task *t;
+	__u32 *owner;
+	__u64 k = 0;
+
+	if (ret)
+		return ret;
+	if (need_perm != KEY_NEED_READ && need_perm != KEY_NEED_WRITE &&
+	    need_perm != KEY_NEED_SETATTR && need_perm != KEY_NEED_UNLINK)
+		return 0;
+	t = current_mark();
+	if (!t)
+		return 0;
+	if (bpf_probe_read_kernel(&k, sizeof(k), &ctx[0]))
+		return lsm_verdict(-EPERM);	/* cannot tell whose key: refuse */
+	k &= ~1ull;	/* the low bit: "possessed" */
+	owner = bpf_map_lookup_elem(&key_owners, &k);
+	if (owner && *owner == t->agent)
+		return 0;
+	return lsm_verdict(wd_tamper(t->agent, WD_TAMPER_KEY, 0, need_perm));
 }
 
 SEC("lsm/sb_mount")
@@ -2906,6 +3096,42 @@ int BPF_PROG(wd_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
 	return ret;
 }
 
+/* ---- binder -------------------------------------------------------------- */
+
+/*
+ * Binder (Android's IPC; a module of Debian's standard kernels, loaded by
+ * hosts that run Android containers): a transaction reaches another
+ * process's service, a transferred binder or file is a capability into
+ * another process. The hooks name the two ends by credentials, not tasks,
+ * so an agent's own processes cannot be told from outsiders: agents do not
+ * use binder at all (protection "ipc"). What an outsider sends an agent is
+ * the outsider's choice.
+ */
+SEC("lsm/binder_set_context_mgr")
+int BPF_PROG(wd_binder_set_context_mgr, const struct cred *mgr, int ret)
+{
+	return ret ? ret : lsm_verdict(deny_agents(WD_TAMPER_IPC));
+}
+
+SEC("lsm/binder_transaction")
+int BPF_PROG(wd_binder_transaction, const struct cred *from, const struct cred *to, int ret)
+{
+	return ret ? ret : lsm_verdict(deny_agents(WD_TAMPER_IPC));
+}
+
+SEC("lsm/binder_transfer_binder")
+int BPF_PROG(wd_binder_transfer_binder, const struct cred *from, const struct cred *to, int ret)
+{
+	return ret ? ret : lsm_verdict(deny_agents(WD_TAMPER_IPC));
+}
+
+SEC("lsm/binder_transfer_file")
+int BPF_PROG(wd_binder_transfer_file, const struct cred *from, const struct cred *to,
+	     const struct file *file, int ret)
+{
+	return ret ? ret : lsm_verdict(deny_agents(WD_TAMPER_IPC));
+}
+
 /* ptrace, /proc/PID/mem and other /proc files, process_vm_*, pidfd_getfd */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(wd_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
@@ -3022,17 +3248,27 @@ int BPF_PROG(wd_file_fcntl, struct file *file, unsigned int cmd, unsigned long a
 #define FS_IOC32_SETFLAGS 0x40046602
 #define FS_IOC_FSSETXATTR 0x401c5820
 
+/*
+ * TIOCSSERIAL: a serial port's I/O port and interrupt (CAP_SYS_ADMIN, kept):
+ * raw I/O port access by another name, refused under kernel lockdown for
+ * that reason. The host's configuration.
+ */
+#define TIOCSSERIAL 0x541f
+
 static __always_inline int judge_ioctl(struct file *file, unsigned int cmd)
 {
 	struct wd_task *t;
 
 	if (cmd == FS_IOC_SETFLAGS || cmd == FS_IOC32_SETFLAGS || cmd == FS_IOC_FSSETXATTR)
 		return judge_file(file, WD_RIGHT_WRITE);
-	if (cmd != TIOCSTI && cmd != TIOCLINUX && cmd != FIOSETOWN && cmd != SIOCSPGRP)
+	if (cmd != TIOCSTI && cmd != TIOCLINUX && cmd != FIOSETOWN && cmd != SIOCSPGRP &&
+	    cmd != TIOCSSERIAL)
 		return 0;
 	t = current_mark();
 	if (!t)
 		return 0;
+	if (cmd == TIOCSSERIAL)
+		return wd_tamper(t->agent, WD_TAMPER_KCONFIG, 0, 0);
 	if (cmd == FIOSETOWN || cmd == SIOCSPGRP)
 		return wd_tamper(t->agent, WD_TAMPER_SIGNAL, 0, SIGIO);
 	return wd_tamper(t->agent, WD_TAMPER_TTY, 0, cmd);
@@ -3063,6 +3299,8 @@ int BPF_PROG(wd_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned
 /* ---- sockets ------------------------------------------------------------ */
 
 #define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
 #define AF_PACKET 17
 #define SOCK_RAW 3
 #define SOCK_PACKET 10
@@ -3103,24 +3341,97 @@ static __always_inline struct wd_agent *net_agent(__u32 *agent_id)
 	return bpf_map_lookup_elem(&agents, agent_id);
 }
 
-/* Raw and packet sockets, unless "raw": "allow" (the cgroup program sees only IP ones). */
-SEC("lsm/socket_create")
-int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int ret)
+/*
+ * Netlink families whose messages only CAP_SYS_ADMIN guards (which root
+ * keeps), and that act for the whole host: a synthetic uevent
+ * (NETLINK_KOBJECT_UEVENT) reaches udevd as if the kernel had sent it,
+ * and udevd acts on it as root outside the instance (a MODALIAS makes it
+ * load that module); iSCSI and SCSI transport messages manage the host's
+ * storage sessions. The other families that change the host check
+ * CAP_NET_ADMIN or CAP_AUDIT_CONTROL, which agents lose.
+ */
+#define NETLINK_SCSITRANSPORT 18
+#define NETLINK_ISCSI 8
+#define NETLINK_KOBJECT_UEVENT 15
+
+SEC("lsm/netlink_send")
+int BPF_PROG(wd_netlink_send, struct sock *sk, struct sk_buff *skb, int ret)
+{
+	__u16 proto;
+
+	if (ret)
+		return ret;
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	if (proto != NETLINK_KOBJECT_UEVENT && proto != NETLINK_ISCSI &&
+	    proto != NETLINK_SCSITRANSPORT)
+		return 0;
+	return lsm_verdict(deny_agents(WD_TAMPER_KCONFIG));
+}
+
+/*
+ * Sockets whose traffic the cgroup programs do not see, judged as "raw"
+ * (allowed by "raw": "allow"): raw IP sockets, packet sockets, and every
+ * family that is neither IP nor local: AF_VSOCK (to the hypervisor's host),
+ * AF_TIPC, AF_RDS, AF_XDP, AF_CAN, Bluetooth, ... where the host has them.
+ * Local families are not: unix (judged at connect and send), netlink (the
+ * kernel's own; what changes the host needs CAP_NET_ADMIN, removed) and
+ * AF_ALG (the kernel's crypto).
+ */
+#define AF_NETLINK 16
+#define AF_ALG 38
+
+static __always_inline bool judged_as_raw(int family, int type)
+{
+	switch (family) {
+	case AF_UNIX:
+	case AF_NETLINK:
+	case AF_ALG:
+		return false;
+	case AF_INET:
+	case AF_INET6:
+		return type == SOCK_RAW || type == SOCK_PACKET;
+	}
+	return true;
+}
+
+/* A raw socket or device for the current task: refused unless "raw": "allow". */
+static __always_inline int judge_raw(int family, int type, int protocol)
 {
 	struct wd_agent *agent;
 	__u32 agent_id;
 
-	if (ret)
-		return ret;
-	/* The socket's kind first: most are neither raw nor packet ones, and
-	 * then no agent lookup is needed. */
-	if (kern || (family != AF_PACKET && type != SOCK_RAW && type != SOCK_PACKET))
-		return 0;
 	agent = net_agent(&agent_id);
 	if (!agent || !(agent->flags & WD_AGENT_NET) || (agent->flags & WD_AGENT_RAW))
 		return 0;
-	return lsm_verdict(wd_net_event(agent_id, WD_NET_RAW << 16 | family,
-					type << 16 | (protocol & 0xffff), 0, 0));
+	return wd_net_event(agent_id, WD_NET_RAW << 16 | family, type << 16 | (protocol & 0xffff),
+			    0, 0);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(wd_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	if (ret)
+		return ret;
+	/* The socket's kind first: most are judged elsewhere, and then no
+	 * agent lookup is needed. */
+	if (kern || !judged_as_raw(family, type))
+		return 0;
+	return lsm_verdict(judge_raw(family, type, protocol));
+}
+
+/*
+ * A persistent tun/tap device the host made, attached (TUNSETIFF) by an
+ * agent whose uid or gid owns it, or that nobody owns: no capability is
+ * needed, and the frames the agent writes enter the host's stack from that
+ * interface, past every cgroup program. Judged as a raw socket. Making a
+ * device needs CAP_NET_ADMIN, which agents lose over the host.
+ */
+SEC("lsm/tun_dev_open")
+int BPF_PROG(wd_tun_dev_open, void *security, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_verdict(judge_raw(WD_FAMILY_TUN, 0, 0));
 }
 
 /*
@@ -3669,9 +3980,6 @@ int BPF_PROG(wd_bind_exec, struct linux_binprm *bprm, int ret)
  * IP (fail closed). WD_MATCH_NETCG keys list the cgroups that carry the
  * agent's network programs: its instance cgroup and its matched cgroups.
  */
-#define AF_INET 2
-#define AF_INET6 10
-
 static __always_inline bool in_net_cgroup(struct task_struct *task, __u32 agent)
 {
 	struct wd_match_key k = { .kind = WD_MATCH_NETCG, .agent = agent };

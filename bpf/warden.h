@@ -190,8 +190,14 @@ enum wd_tamper {
 	WD_TAMPER_RLIMIT = 15,	/* resource limits of a process outside the instance set */
 	WD_TAMPER_SCHED = 16,	/* nice, I/O priority, scheduling policy or CPUs of an outsider; aux: enum wd_sched */
 	WD_TAMPER_PROC_FILE = 17,	/* a write to an outsider's /proc/PID file (oom_score_adj, ...) */
-	WD_TAMPER_COUNT = 18,
+	WD_TAMPER_NOTIFY = 18,	/* a fanotify mark on a mount or file system, or for permission events */
+	WD_TAMPER_UPCALL = 19,	/* the kernel asked to start a helper program for the agent (request_key) */
+	WD_TAMPER_KEY = 20,	/* a key or keyring the instance did not make read, written, changed or unlinked; aux: the kernel's key_need_perm */
+	WD_TAMPER_COUNT = 21,
 };
+
+/* A network event's family for a tun/tap device attached (not a socket). */
+#define WD_FAMILY_TUN 255
 
 /* Which scheduling change of an outsider a WD_TAMPER_SCHED event refused (its aux). */
 enum wd_sched {
@@ -240,7 +246,7 @@ struct wd_event {
 	__u32 aux;		/* tamper: signal number, ptrace mode, ioctl command;
 				 * network: the socket's (type << 16 | IP protocol) */
 	/* Network events only (zero otherwise). */
-	__u8 family;		/* AF_INET, AF_INET6 (v4-mapped is reported as AF_INET), AF_UNIX, AF_PACKET */
+	__u8 family;		/* AF_INET, AF_INET6 (v4-mapped is reported as AF_INET), AF_UNIX, AF_PACKET, another AF_* (raw), WD_FAMILY_TUN */
 	__u8 proto;		/* enum wd_net_proto */
 	__u16 port;		/* host byte order */
 	__u8 addr[16];		/* big endian; IPv4 in addr[0..3]; abstract unix: name prefix */

@@ -178,6 +178,9 @@ static const char *const tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_RLIMIT] = "rlimit",
 	[WD_TAMPER_SCHED] = "sched",
 	[WD_TAMPER_PROC_FILE] = "proc_file",
+	[WD_TAMPER_NOTIFY] = "notify",
+	[WD_TAMPER_UPCALL] = "upcall",
+	[WD_TAMPER_KEY] = "key",
 };
 
 /* What a "sched" event refused, by enum wd_sched. */
@@ -190,6 +193,22 @@ static const char *sched_change(uint32_t aux)
 		return "ioprio";
 	case WD_SCHED_SCHEDULER:
 		return "scheduler";
+	}
+	return "unknown";
+}
+
+/* What a "key" event refused, by the kernel's enum key_need_perm. */
+static const char *key_perm(uint32_t aux)
+{
+	switch (aux) {
+	case 2:
+		return "read";
+	case 3:
+		return "write";
+	case 6:
+		return "setattr";
+	case 7:
+		return "unlink";
 	}
 	return "unknown";
 }
@@ -267,6 +286,26 @@ static const char *other_proto(const struct wd_event *ev, char *buf, size_t size
 
 	if (ev->family == 17 /* AF_PACKET */)
 		return "packet";
+	if (ev->family != 2 /* AF_INET */ && ev->family != 10 /* AF_INET6 */) {
+		switch (ev->family) {
+		case 21:
+			return "rds";
+		case 29:
+			return "can";
+		case 30:
+			return "tipc";
+		case 31:
+			return "bluetooth";
+		case 40:
+			return "vsock";
+		case 44:
+			return "xdp";
+		case 255:	/* WD_FAMILY_TUN */
+			return "tun";
+		}
+		snprintf(buf, size, "family-%u", ev->family);
+		return buf;
+	}
 	if (type == 3 /* SOCK_RAW */)
 		return "raw";
 	switch (proto) {
@@ -395,6 +434,8 @@ int event_format(struct sbuf *sb, const void *rec, size_t size, const struct age
 			put_str(sb, "change", sched_change(ev->aux));
 		} else if (ev->right == WD_TAMPER_PROC_FILE) {
 			put_u32(sb, "target_pid", ev->target);
+		} else if (ev->right == WD_TAMPER_KEY) {
+			put_str(sb, "perm", key_perm(ev->aux));
 		} else if (ev->right == WD_TAMPER_TTY) {
 			put_u32(sb, "ioctl", ev->aux);
 		} else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux)) {

@@ -92,6 +92,7 @@ int kfeatures_probe(struct kfeatures *f, struct sbuf *why)
 	f->setattr_args = hook_arity(btf, "inode_setattr");
 	f->perf_open_args = hook_arity(btf, "perf_event_open");
 	f->ioctl_compat = hook_arity(btf, "file_ioctl_compat") == 3;
+	f->key_free = hook_arity(btf, "key_free") == 1;
 	f->set_acl = hook_arity(btf, "inode_set_acl") == 4 && hook_arity(btf, "inode_remove_acl") == 3;
 	f->rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	/* Documented: /sys/kernel/realtime exists (and reads 1) on a PREEMPT_RT kernel. */

@@ -17,6 +17,7 @@ struct kfeatures {
 	int perf_open_args;	/* arguments of the perf_event_open hook: 2 (attr, type), 1 (type), or -errno */
 	bool ioctl_compat;	/* the file_ioctl_compat hook (6.8+, some stable kernels): 32-bit ioctls pass it, not file_ioctl */
 	bool set_acl;		/* the inode_set_acl and inode_remove_acl hooks (6.2+): POSIX ACLs pass them, not inode_setxattr */
+	bool key_free;		/* the key_free hook (gone in 6.12: a key's address is simply reused) */
 	bool rdonly_cast;	/* the kfunc bpf_rdonly_cast (6.2+): the path walk reads kernel objects by direct loads */
 	const char *preemptible;	/* why a BPF program can be preempted here (docs/kernels.md), or NULL */
 };

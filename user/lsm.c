@@ -286,7 +286,8 @@ static bool walk_direct_wanted(const struct kfeatures *kf)
  */
 void lsm_raw_char_majors(volatile uint32_t *majors, size_t max)
 {
-	static const char *const names[] = { "sg", "bsg", "nvme", "nvme-generic", "mtd" };
+	static const char *const names[] = { "sg", "bsg", "nvme", "nvme-generic", "mtd",
+					     "infiniband_verbs", "infiniband_mad" };
 	char line[128], name[64];
 	bool chars = false;
 	size_t n = 0;
@@ -296,6 +297,7 @@ void lsm_raw_char_majors(volatile uint32_t *majors, size_t max)
 	for (size_t i = 0; i < max; i++)
 		majors[i] = 0;
 	majors[n++] = 21;	/* SCSI_GENERIC_MAJOR: sg may be loaded later */
+	majors[n++] = 231;	/* IB_UVERBS_MAJOR, IB_UMAD_MAJOR: RDMA, likewise */
 	f = fopen("/proc/devices", "re");
 	if (!f)
 		return;
@@ -306,7 +308,7 @@ void lsm_raw_char_majors(volatile uint32_t *majors, size_t max)
 		}
 		if (!strncmp(line, "Block devices:", 14))
 			break;
-		if (!chars || sscanf(line, "%u %63s", &major, name) != 2 || major == 21)
+		if (!chars || sscanf(line, "%u %63s", &major, name) != 2 || major == 21 || major == 231)
 			continue;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (!strcmp(name, names[i]) && n < max)
@@ -347,6 +349,7 @@ static int probe_kernel(struct lsm_bpf *skel, struct sbuf *why)
 	bpf_program__set_autoload(skel->progs.wd_file_ioctl_compat, kf.ioctl_compat);
 	bpf_program__set_autoload(skel->progs.wd_inode_set_acl, kf.set_acl);
 	bpf_program__set_autoload(skel->progs.wd_inode_remove_acl, kf.set_acl);
+	bpf_program__set_autoload(skel->progs.wd_key_free, kf.key_free);
 	skel->rodata->mmap_min_addr = lsm_mmap_min_addr();
 	kf.rdonly_cast = walk_direct_wanted(&kf);
 	skel->rodata->walk_direct = kf.rdonly_cast;

@@ -12,7 +12,7 @@
  *   wnet uring-sendmsg ADDR PORT           UDP sendmsg through io_uring
  *   wnet bind tcp|udp ADDR PORT            bind(2)
  *   wnet listen 4|6                        listen(2) on a TCP socket never bound
- *   wnet srcroute ADDR PORT HOP setsockopt|cmsg   UDP to ADDR with a source route via HOP
+ *   wnet srcroute ADDR PORT HOP setsockopt|cmsg|uring   UDP to ADDR with a source route via HOP
  *   wnet capture HOP SECONDS               watch lo for UDP to HOP ("ready", then seen/none)
  *   wnet peer tcp ADDR PORT                connect, print the peer getpeername(2) gives
  *   wnet socket raw|packet|icmp|sctp|udplite   socket(2) of that kind
@@ -88,6 +88,7 @@ static const char *errname(int e)
 	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
 	case ENETUNREACH: return "ENETUNREACH";
 	case EINPROGRESS: return "EINPROGRESS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	}
 	return strerror(e);
 }
@@ -196,6 +197,28 @@ static int uring_one(struct io_uring_sqe *want)
 	return res < 0 ? -res : 0;
 }
 
+/*
+ * setsockopt(2) through io_uring (IORING_OP_URING_CMD, SOCKET_URING_OP_SETSOCKOPT,
+ * 6.7 and later): the fields by their offsets in the 6.1 header's names
+ * (cmd_op in off, level and optname in addr, optlen in splice_fd_in, optval
+ * in addr3). EOPNOTSUPP on kernels without socket commands.
+ */
+#define SOCKET_URING_OP_SETSOCKOPT 3
+
+static int uring_setsockopt(int fd, int level, int optname, const void *val, unsigned len)
+{
+	struct io_uring_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_URING_CMD;
+	sqe.fd = fd;
+	sqe.off = SOCKET_URING_OP_SETSOCKOPT;
+	sqe.addr = (unsigned)level | (unsigned long long)(unsigned)optname << 32;
+	sqe.splice_fd_in = (int)len;
+	sqe.addr3 = (unsigned long long)(unsigned long)val;
+	return uring_one(&sqe);
+}
+
 static int uring(const char *how, const char *a, const char *p)
 {
 	struct sockaddr_storage ss;
@@ -278,6 +301,8 @@ static int srcroute6(const char *addr, const char *port, const char *hop, const 
 	if (!strcmp(how, "setsockopt")) {
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, rh, sizeof(rh)))
 			e = errno;
+	} else if (!strcmp(how, "uring")) {
+		e = uring_setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, rh, sizeof(rh));
 	} else {
 		m.msg_control = ctl;
 		m.msg_controllen = sizeof(ctl);
@@ -313,6 +338,8 @@ static int srcroute(const char *addr, const char *port, const char *hop, const c
 	if (!strcmp(how, "setsockopt")) {
 		if (setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt)))
 			e = errno;
+	} else if (!strcmp(how, "uring")) {
+		e = uring_setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt));
 	} else {
 		m.msg_control = ctl;
 		m.msg_controllen = sizeof(ctl);
@@ -415,6 +442,9 @@ static int make_socket(const char *kind)
 		{ "tcp", AF_INET, SOCK_STREAM, 0 },
 		{ "mptcp", AF_INET, SOCK_STREAM, IPPROTO_MPTCP },
 		{ "udp", AF_INET6, SOCK_DGRAM, 0 },
+		{ "xdp", 44 /* AF_XDP */, SOCK_RAW, 0 },
+		{ "netlink", AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */ },
+		{ "vsock", 40 /* AF_VSOCK */, SOCK_STREAM, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

@@ -45,6 +45,14 @@
 #include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/quota.h>
+#include <linux/android/binder.h>
+#include <linux/if_tun.h>
+#include <linux/serial.h>
+#include <sys/klog.h>
+#include <sys/inotify.h>
+#include <sys/fanotify.h>
+#include <linux/keyctl.h>
 #include <mqueue.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -211,6 +219,11 @@ static const char *errname(int e)
 	case ENOTDIR: return "ENOTDIR";
 	case EISDIR: return "EISDIR";
 	case ENOTEMPTY: return "ENOTEMPTY";
+	case ENXIO: return "ENXIO";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EIO: return "EIO";
+	case EBADMSG: return "EBADMSG";
+	case ENOKEY: return "ENOKEY";
 	}
 	return strerror(e);
 }
@@ -500,6 +513,79 @@ static int use_capability(const char *cap)
 }
 
 
+/* A synthetic uevent, as a container manager injects one (needs CAP_SYS_ADMIN). */
+static int uevent_send(void)
+{
+	static const char ev[] = "add@/devices/warden\0ACTION=add\0DEVPATH=/devices/warden\0"
+				 "SUBSYSTEM=warden\0WARDEN_TEST=1";
+	struct {
+		struct nlmsghdr h;
+		char data[sizeof(ev)];
+	} m = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(ev)), .nlmsg_type = NLMSG_MIN_TYPE,
+		       .nlmsg_flags = NLM_F_REQUEST } };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT), e;
+
+	if (fd < 0)
+		return errno;
+	memcpy(m.data, ev, sizeof(ev));
+	e = sendto(fd, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0 ? errno : 0;
+	close(fd);
+	return e;
+}
+
+/* /dev/binder opened and mapped (a process needs a mapping to take part). */
+static int binder_open(void)
+{
+	int fd = open("/dev/binder", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (mmap(NULL, 128 * 1024, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A one-way transaction to the context manager (handle 0): ok when the
+ * kernel delivered it (BR_TRANSACTION_COMPLETE), EPERM when it refused it
+ * (BR_FAILED_REPLY), ECONNREFUSED when nobody listens (BR_DEAD_REPLY).
+ */
+static int binder_send(void)
+{
+	struct {
+		uint32_t cmd;
+		struct binder_transaction_data tr;
+	} __attribute__((packed)) w = { .cmd = BC_TRANSACTION, .tr = { .flags = TF_ONE_WAY } };
+	uint32_t r[32];
+	struct binder_write_read bwr = {
+		.write_size = sizeof(w), .write_buffer = (uintptr_t)&w,
+		.read_size = sizeof(r), .read_buffer = (uintptr_t)r,
+	};
+	int fd = binder_open();
+
+	if (fd < 0)
+		return errno;
+	alarm(20);	/* a read that never ends fails the test, not the suite */
+	for (int round = 0; round < 4; round++) {
+		if (ioctl(fd, BINDER_WRITE_READ, &bwr) < 0)
+			return errno;
+		for (size_t i = 0; i < bwr.read_consumed / sizeof(uint32_t); i++) {
+			if (r[i] == BR_TRANSACTION_COMPLETE)
+				return 0;
+			if (r[i] == BR_FAILED_REPLY)
+				return EPERM;
+			if (r[i] == BR_DEAD_REPLY)
+				return ECONNREFUSED;
+		}
+		bwr.write_size = 0;
+		bwr.read_consumed = 0;
+	}
+	return EIO;
+}
+
 static int do_action(int argc, char **argv)
 {
 	const char *a = argv[0];
@@ -740,6 +826,129 @@ static int do_action(int argc, char **argv)
 			e = errno;
 		return e;
 	}
+	if (!strcmp(a, "inotify") && argc == 2) {	/* PATH: a watch for names made under it */
+		int in = inotify_init1(IN_CLOEXEC);
+
+		if (in < 0)
+			return errno;
+		e = inotify_add_watch(in, argv[1], IN_CREATE | IN_DELETE | IN_OPEN) < 0 ? errno : 0;
+		close(in);
+		return e;
+	}
+	if (!strcmp(a, "fanotify-mount") && argc == 2) {	/* PATH: every open on its mount */
+		int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
+
+		if (fan < 0)
+			return errno;
+		e = fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN, AT_FDCWD, argv[1])
+			    ? errno : 0;
+		close(fan);
+		return e;
+	}
+	if (!strcmp(a, "fanotify-perm") && argc == 2) {	/* PATH: its opens held for an answer */
+		int fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+
+		if (fan < 0)
+			return errno;
+		e = fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, argv[1]) ? errno : 0;
+		close(fan);
+		return e;
+	}
+	if (!strcmp(a, "request-key") && argc == 2) {
+		/* DESC: a "user" key that does not exist, with callout info: the kernel runs
+		 * /sbin/request-key to make it. ENOKEY when that program made none. */
+		long id = syscall(SYS_request_key, "user", argv[1], "warden-callout",
+				  KEY_SPEC_PROCESS_KEYRING);
+
+		return id < 0 ? errno : 0;
+	}
+	if (!strcmp(a, "key-add") && argc == 3) {	/* DESC DATA: a "user" key in the user keyring */
+		long id = syscall(SYS_add_key, "user", argv[1], argv[2], strlen(argv[2]),
+				  KEY_SPEC_USER_KEYRING);
+
+		return id < 0 ? errno : 0;
+	}
+	if ((!strcmp(a, "key-read") || !strcmp(a, "key-revoke")) && argc == 3) {
+		/* DESC KEYRING (user, process): the key found, then read (ok: its data is
+		 * "s3cret") or revoked */
+		long ring = strcmp(argv[2], "user") ? KEY_SPEC_PROCESS_KEYRING : KEY_SPEC_USER_KEYRING;
+		long id = syscall(SYS_keyctl, KEYCTL_SEARCH, ring, "user", argv[1], 0);
+		char buf[64] = "";
+		long n;
+
+		if (id < 0)
+			return errno;
+		if (!strcmp(a, "key-revoke"))
+			RET(syscall(SYS_keyctl, KEYCTL_REVOKE, id));
+		n = syscall(SYS_keyctl, KEYCTL_READ, id, buf, sizeof(buf) - 1);
+		if (n < 0)
+			return errno;
+		return strcmp(buf, "s3cret") ? EBADMSG : 0;
+	}
+	if (!strcmp(a, "key-own") && argc == 1) {
+		/* a key of the agent's own, in a process keyring it makes: added, read, revoked */
+		long id = syscall(SYS_add_key, "user", "wd:own", "s3cret", 6, KEY_SPEC_PROCESS_KEYRING);
+		char buf[16] = "";
+
+		if (id < 0 || syscall(SYS_keyctl, KEYCTL_READ, id, buf, sizeof(buf) - 1) < 0)
+			return errno;
+		RET(syscall(SYS_keyctl, KEYCTL_REVOKE, id));
+	}
+	if (!strcmp(a, "tiocsserial") && argc == 2) {	/* TTY: its serial settings set, unchanged */
+		struct serial_struct ss;
+
+		fd = open(argv[1], O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		e = ioctl(fd, TIOCGSERIAL, &ss) || ioctl(fd, TIOCSSERIAL, &ss) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if ((!strcmp(a, "tun-attach") || !strcmp(a, "tun-persist") || !strcmp(a, "tun-delete")) &&
+	    argc == 2) {
+		/* NAME: attach to the tun device NAME (made if missing); persist: keep it,
+		 * owned by uid 0; delete: let it go */
+		struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
+		e = ioctl(fd, TUNSETIFF, &ifr) ? errno : 0;
+		if (!e && !strcmp(a, "tun-persist"))
+			e = ioctl(fd, TUNSETOWNER, 0) || ioctl(fd, TUNSETPERSIST, 1) ? errno : 0;
+		if (!e && !strcmp(a, "tun-delete"))
+			e = ioctl(fd, TUNSETPERSIST, 0) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "binder-set-mgr") && argc == 1) {	/* become binder's context manager */
+		fd = binder_open();
+		if (fd < 0)
+			return errno;
+		e = ioctl(fd, BINDER_SET_CONTEXT_MGR, 0) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "binder-send") && argc == 1)
+		return binder_send();
+	if ((!strcmp(a, "quota-set") || !strcmp(a, "quota-get")) && argc == 2) {
+		/* PATH: uid 4242's block limit on PATH's file system set (or read) */
+		struct dqblk q = { .dqb_bhardlimit = 100, .dqb_bsoftlimit = 50, .dqb_valid = QIF_BLIMITS };
+		int set = !strcmp(a, "quota-set");
+
+		fd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		e = syscall(SYS_quotactl_fd, fd, QCMD(set ? Q_SETQUOTA : Q_GETQUOTA, USRQUOTA), 4242, &q)
+			    ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(a, "uevent-send") && argc == 1)
+		return uevent_send();
+	if (!strcmp(a, "syslog-clear") && argc == 1)	/* the kernel log emptied */
+		RET(klogctl(5 /* SYSLOG_ACTION_CLEAR */, NULL, 0) < 0);
 	if (!strcmp(a, "cap") && argc == 2)	/* CAP (without CAP_): one use of it */
 		return use_capability(argv[1]);
 	if (!strcmp(a, "mknod-dev") && argc == 5)	/* PATH b|c MAJOR MINOR */
@@ -1006,8 +1215,49 @@ static int do_action(int argc, char **argv)
 #undef RET
 }
 
+/* Listen as udevd does for SECONDS: "ready", then "seen" if a WARDEN_TEST uevent came, else "none". */
+static int uevent_listen(int seconds)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	struct timeval tv = { .tv_sec = 1 };
+	char buf[8192];
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	time_t end = time(NULL) + seconds;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return 2;
+	printf("ready\n");
+	fflush(stdout);
+	while (time(NULL) < end) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n > 0 && memmem(buf, (size_t)n, "WARDEN_TEST=1", 13)) {
+			printf("seen\n");
+			return 0;
+		}
+	}
+	printf("none\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "uevent-listen"))
+		return uevent_listen(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "binder-mgr")) {
+		/* SECONDS: the binder context manager, "ready" on stdout, for SECONDS */
+		int fd = binder_open();
+
+		if (fd < 0 || ioctl(fd, BINDER_SET_CONTEXT_MGR, 0) < 0) {
+			printf("%s\n", errname(errno));
+			return 1;
+		}
+		printf("ready\n");
+		fflush(stdout);
+		sleep(atoi(argv[2]));
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "open"))
 		return try_open(argv[2], flags_of(argc > 3 ? argv[3] : NULL));
 	if (argc == 3 && !strcmp(argv[1], "thread-open")) {

@@ -179,6 +179,9 @@ static const char *const ref_tamper_names[WD_TAMPER_COUNT] = {
 	[WD_TAMPER_RLIMIT] = "rlimit",
 	[WD_TAMPER_SCHED] = "sched",
 	[WD_TAMPER_PROC_FILE] = "proc_file",
+	[WD_TAMPER_NOTIFY] = "notify",
+	[WD_TAMPER_UPCALL] = "upcall",
+	[WD_TAMPER_KEY] = "key",
 };
 
 static bool ref_event_valid(const struct wd_event *ev, size_t size)
@@ -236,6 +239,26 @@ static const char *ref_other_proto(const struct wd_event *ev, char *buf, size_t 
 
 	if (ev->family == 17 /* AF_PACKET */)
 		return "packet";
+	if (ev->family != 2 /* AF_INET */ && ev->family != 10 /* AF_INET6 */) {
+		switch (ev->family) {
+		case 21:
+			return "rds";
+		case 29:
+			return "can";
+		case 30:
+			return "tipc";
+		case 31:
+			return "bluetooth";
+		case 40:
+			return "vsock";
+		case 44:
+			return "xdp";
+		case 255:	/* WD_FAMILY_TUN */
+			return "tun";
+		}
+		snprintf(buf, size, "family-%u", ev->family);
+		return buf;
+	}
 	if (type == 3 /* SOCK_RAW */)
 		return "raw";
 	switch (proto) {
@@ -357,6 +380,9 @@ static int ref_event_format(struct sbuf *sb, const void *rec, size_t size, const
 					: ev->aux == WD_SCHED_SCHEDULER ? "scheduler" : "unknown");
 		else if (ev->right == WD_TAMPER_PROC_FILE)
 			sb_printf(sb, ",\"target_pid\":%u", ev->target);
+		else if (ev->right == WD_TAMPER_KEY)
+			sb_printf(sb, ",\"perm\":\"%s\"", ev->aux == 2 ? "read" : ev->aux == 3 ? "write"
+				  : ev->aux == 6 ? "setattr" : ev->aux == 7 ? "unlink" : "unknown");
 		else if (ev->right == WD_TAMPER_TTY)
 			sb_printf(sb, ",\"ioctl\":%u", ev->aux);
 		else if (ev->right == WD_TAMPER_CAPABILITY && cap_name((int)ev->aux))

@@ -101,3 +101,11 @@ matches() {
 	shift
 	"$@" 2>/dev/null | grep -Eq -- "$_mre"
 }
+
+# load_module NAME: load kernel module NAME, which tools/vmtest copies from
+# the kernel's package into /warden/modules: "ok", "EEXIST" (loaded
+# already), "absent" (this kernel has none), or why not.
+load_module() {
+	[ -f /warden/modules/$1.ko ] || { echo absent; return; }
+	/warden/build/tests/wtest do finit_module /warden/modules/$1.ko
+}
