@@ -109,3 +109,13 @@ load_module() {
 	[ -f /warden/modules/$1.ko ] || { echo absent; return; }
 	/warden/build/tests/wtest do finit_module /warden/modules/$1.ko
 }
+
+# nvme_ns NSID: the block device of namespace NSID of the VM's NVMe disk
+# (tools/vmtest: 1 the raw marker disk, 2 the quota file system), or
+# nothing. By the namespace's id: kernels that scan namespaces in parallel
+# (6.12) may name them in another order than their ids.
+nvme_ns() {
+	for _b in /sys/block/nvme0n*; do
+		[ "$(cat $_b/nsid 2>/dev/null)" = "$1" ] && { echo /dev/${_b##*/}; return; }
+	done
+}

@@ -166,10 +166,11 @@ expect "protect: without Warden, TIOCSTI through int 0x80 works" ok "$($WT do ti
 # Warden refuses before any driver is asked).
 # The same disk is reachable through character devices that pass storage
 # commands (the namespace's generic node, by NVMe passthrough ioctl).
-if [ -b /dev/nvme0n1 ]; then
-	RAWDISK=/dev/nvme0n1
+RAWDISK=$(nvme_ns 1)
+[ -z "$RAWDISK" ] && [ -e /dev/nvme0 ] && fail "files: the VM's NVMe disk is there, but no namespace with id 1"
+if [ -n "$RAWDISK" ]; then
 	expect "protect: without Warden, a raw disk's bytes can be read" WARDEN-RAW-DISK-MARKER "$(head -c 22 $RAWDISK)"
-	RAWCHAR=/dev/ng0n1
+	RAWCHAR=/dev/ng${RAWDISK#/dev/nvme}	# the same namespace's generic node
 	expect "protect: without Warden, the same bytes come by NVMe passthrough on its char node" \
 		WARDEN-RAW-DISK-MARKER "$($WT nvme-read $RAWCHAR)"
 else
@@ -246,10 +247,12 @@ rm -f /sbin/request-key
 # Disk quotas: tools/vmtest makes the VM's second NVMe namespace an ext4
 # file system with the quota feature (the driver is built into the cloud
 # kernels only; elsewhere there is no such disk).
-if [ -b /dev/nvme0n2 ]; then
+QUOTADISK=$(nvme_ns 2)
+[ -z "$QUOTADISK" ] && [ -e /dev/nvme0 ] && fail "quota: the VM's NVMe disk is there, but no namespace with id 2"
+if [ -n "$QUOTADISK" ]; then
 	expect "quota: the quota format modules load" "ok|ok" "$(load_module quota_tree)|$(load_module quota_v2)"
 	mkdir -p $F/q
-	mount -t ext4 /dev/nvme0n2 $F/q
+	mount -t ext4 $QUOTADISK $F/q
 	expect "quota: without Warden, a user's disk limit is set, and read" "ok|ok" \
 		"$($WT do quota-set $F/q)|$($WT do quota-get $F/q)"
 	: >$F/quota.jsonl
