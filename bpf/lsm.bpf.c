@@ -2124,7 +2124,43 @@ static __always_inline int open_rights_dev(struct file *file)
 	return open_rights(file);
 }
 
-static __noinline int mq_use(__u64 dentry);
+/* ---- POSIX message queues ---------------------------------------------- */
+
+/*
+ * mq_open() reaches a queue by name through the IPC namespace's internal
+ * mount, which no file rule judges (and /dev/mqueue, where mounted, shows
+ * the same queues): an agent could read or fill an outsider's queue, or
+ * mq_unlink() it. As for System V objects, each queue an agent makes is
+ * recorded with its agent, by its dentry (it lives as long as the queue:
+ * made at inode_create, gone at inode_unlink, the only ways in and out);
+ * an agent opens and removes only those. Any create on the file system
+ * passes inode_create first, so an address reused is written over.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);	/* struct dentry * */
+	__type(value, __u32);	/* agent id */
+} mq_owners SEC(".maps");
+
+static __always_inline bool on_mqueue(struct inode *inode)
+{
+	return inode && inode->i_sb->s_magic == MQUEUE_MAGIC;
+}
+
+/* May the current task use or remove the queue at @dentry? */
+static __noinline int mq_use(__u64 dentry)
+{
+	struct wd_task *t = current_mark();
+	__u32 *owner;
+
+	if (!t)
+		return 0;
+	owner = bpf_map_lookup_elem(&mq_owners, &dentry);
+	if (owner && *owner == t->agent)
+		return 0;
+	return wd_tamper(t->agent, WD_TAMPER_IPC, 0, 0);
+}
 
 SEC("lsm/file_open")
 int BPF_PROG(wd_file_open, struct file *file, int ret)
@@ -2133,7 +2169,7 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 		return ret;
 	/* mq_open(): an outsider's queue (see mq_owners); then, through a
 	 * mounted /dev/mqueue, the file rules. */
-	if (file->f_inode && file->f_inode->i_sb->s_magic == MQUEUE_MAGIC) {
+	if (on_mqueue(file->f_inode)) {
 		ret = mq_use((__u64)file->f_path.dentry);
 		if (ret)
 			return lsm_verdict(ret);
@@ -3028,43 +3064,7 @@ int BPF_PROG(wd_sem_semctl, struct kern_ipc_perm *perm, int cmd, int ret)
 	return ret ? ret : lsm_verdict(ipc_use(perm));
 }
 
-/* ---- POSIX message queues ---------------------------------------------- */
-
-/*
- * mq_open() reaches a queue by name through the IPC namespace's internal
- * mount, which no file rule judges (and /dev/mqueue, where mounted, shows
- * the same queues): an agent could read or fill an outsider's queue, or
- * mq_unlink() it. As for System V objects, each queue an agent makes is
- * recorded with its agent, by its dentry (it lives as long as the queue:
- * made at inode_create, gone at inode_unlink, the only ways in and out);
- * an agent opens and removes only those. Any create on the file system
- * passes inode_create first, so an address reused is written over.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);	/* struct dentry * */
-	__type(value, __u32);	/* agent id */
-} mq_owners SEC(".maps");
-
-static __always_inline bool on_mqueue(struct inode *inode)
-{
-	return inode && inode->i_sb->s_magic == MQUEUE_MAGIC;
-}
-
-/* May the current task use or remove the queue at @dentry? */
-static __noinline int mq_use(__u64 dentry)
-{
-	struct wd_task *t = current_mark();
-	__u32 *owner;
-
-	if (!t)
-		return 0;
-	owner = bpf_map_lookup_elem(&mq_owners, &dentry);
-	if (owner && *owner == t->agent)
-		return 0;
-	return wd_tamper(t->agent, WD_TAMPER_IPC, 0, 0);
-}
+/* ---- POSIX message queues: made and removed (mq_owners, above file_open) */
 
 SEC("lsm/inode_create")
 int BPF_PROG(wd_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
